@@ -1,0 +1,28 @@
+"""Demo content (data/demo/): the settings and data the sandbox and `rankfile demo load` use.
+
+Each capability that has demo content names its domain module in CAPABILITIES; the module
+provides `async def load_demo(db, guild_id, now) -> str` (a one-line summary) that is
+idempotent, so loading twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import datetime
+from pathlib import Path
+
+from bot.db import Database
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+
+# Domain modules with demo content, loaded in this order (units before what refers to them).
+CAPABILITIES: list[str] = []
+
+
+async def load(db: Database, guild_id: int, now: datetime) -> list[str]:
+    """Load every capability's demo content into one server; return the summaries."""
+    summaries = []
+    for name in CAPABILITIES:
+        module = importlib.import_module(name)
+        summaries.append(await module.load_demo(db, guild_id, now))
+    return summaries

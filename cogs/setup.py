@@ -1,0 +1,166 @@
+"""/setup: an admin names the channels, the roles and the time zone."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import guild_settings
+from bot.app import Rankfile
+from bot.errors import UserError
+from bot.permissions import HIDDEN_BEHIND, Access, requires
+from bot.render import Colour, embed
+from bot.ui import reply
+
+_ZONES = sorted(zoneinfo.available_timezones())
+
+
+def _channel(value: int | None) -> str:
+    return f"<#{value}>" if value else "not set"
+
+
+def _role(value: int | None) -> str:
+    return f"<@&{value}>" if value else "not set"
+
+
+def settings_embed(settings: guild_settings.GuildSettings, notes: list[str] = ()) -> dict:  # type: ignore[assignment]
+    """The server's settings as one embed (shown by /setup show and after each change)."""
+    missing = settings.missing()
+    description = "\n".join(notes) if notes else None
+    return embed(
+        "rankfile settings",
+        description,
+        fields=[
+            ("Announcements channel", _channel(settings.announcements_channel_id), True),
+            ("Updates channel", _channel(settings.updates_channel_id), True),
+            ("Committee channel (private)", _channel(settings.committee_channel_id), True),
+            ("Organizer role", _role(settings.organizer_role_id), True),
+            ("CAT role", _role(settings.cat_role_id), True),
+            ("CAT coordinator role", _role(settings.coordinator_role_id), True),
+            ("Time zone", settings.timezone, True),
+            (
+                "Still to set",
+                "\n".join(f"`{guild_settings.SETUP_OPTION[m]}`" for m in missing)
+                if missing
+                else "Nothing: setup is complete.",
+                False,
+            ),
+        ],
+        colour=Colour.INFO if not missing else Colour.WARNING,
+    )
+
+
+class Setup(commands.Cog):
+    """Server settings for admins."""
+
+    setup = app_commands.Group(
+        name="setup",
+        description="Set rankfile up for this server (admins)",
+        default_permissions=HIDDEN_BEHIND[Access.ADMIN],
+        guild_only=True,
+    )
+
+    def __init__(self, bot: Rankfile) -> None:
+        self.bot = bot
+
+    @setup.command(name="show", description="Show this server's rankfile settings")
+    @requires(Access.ADMIN)
+    async def show(self, interaction: discord.Interaction) -> None:
+        settings = await guild_settings.get(self.bot.db, interaction.guild_id)
+        await reply(interaction, embeds=[settings_embed(settings)], ephemeral=True)
+
+    @setup.command(name="channels", description="Choose the channels rankfile posts in")
+    @app_commands.describe(
+        announcements="Where announcements and reminders are posted",
+        updates="Where negotiation updates are posted",
+        committee="Private channel where members' questions reach the committee",
+    )
+    @requires(Access.ADMIN)
+    async def channels(
+        self,
+        interaction: discord.Interaction,
+        announcements: discord.TextChannel | None = None,
+        updates: discord.TextChannel | None = None,
+        committee: discord.TextChannel | None = None,
+    ) -> None:
+        changes = {
+            name: channel.id
+            for name, channel in (
+                ("announcements_channel_id", announcements),
+                ("updates_channel_id", updates),
+                ("committee_channel_id", committee),
+            )
+            if channel is not None
+        }
+        if not changes:
+            raise UserError("Name at least one channel: announcements, updates or committee.")
+        notes = []
+        if committee is not None and interaction.guild is not None:
+            everyone = committee.permissions_for(interaction.guild.default_role)
+            if everyone.view_channel:
+                notes.append(
+                    f"Warning: everyone can see {committee.mention}. It will hold members' "
+                    "questions: make it private to the committee."
+                )
+        await self._save(interaction, changes, notes)
+
+    @setup.command(name="roles", description="Choose the organizer, CAT and coordinator roles")
+    @app_commands.describe(
+        organizer="Organizers and the bargaining committee: post updates, events, announcements",
+        cat="Given to Contract Action Team volunteers when they join",
+        coordinator="CAT coordinators: see the roster and coverage",
+    )
+    @requires(Access.ADMIN)
+    async def roles(
+        self,
+        interaction: discord.Interaction,
+        organizer: discord.Role | None = None,
+        cat: discord.Role | None = None,
+        coordinator: discord.Role | None = None,
+    ) -> None:
+        chosen = (
+            ("organizer_role_id", organizer),
+            ("cat_role_id", cat),
+            ("coordinator_role_id", coordinator),
+        )
+        changes = {name: role.id for name, role in chosen if role is not None}
+        if not changes:
+            raise UserError("Name at least one role: organizer, cat or coordinator.")
+        for _, role in chosen:
+            if role is not None and role.is_default():
+                raise UserError("@everyone can't be a rankfile role: pick or create a real role.")
+            if role is not None and role.managed:
+                raise UserError(f"{role.mention} is managed by an integration: pick another role.")
+        await self._save(interaction, changes, [])
+
+    @setup.command(name="timezone", description="The time zone organizers type times in")
+    @app_commands.describe(zone="An IANA time zone, such as America/Los_Angeles")
+    @requires(Access.ADMIN)
+    async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
+        await self._save(interaction, {"timezone": zone.strip()}, [])
+
+    @timezone.autocomplete("zone")
+    async def _zone_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        needle = current.lower().replace(" ", "_")
+        found = [z for z in _ZONES if needle in z.lower()][:25]
+        return [app_commands.Choice(name=z, value=z) for z in found]
+
+    async def _save(
+        self, interaction: discord.Interaction, changes: dict, notes: list[str]
+    ) -> None:
+        settings = await guild_settings.update(
+            self.bot.db, interaction.guild_id, interaction.user.id, self.bot.clock.now(), **changes
+        )
+        await reply(
+            interaction, embeds=[settings_embed(settings, ["Saved.", *notes])], ephemeral=True
+        )
+
+
+async def setup(bot: Rankfile) -> None:
+    """Load the cog."""
+    await bot.add_cog(Setup(bot))
