@@ -28,7 +28,7 @@ import re
 import shlex
 import sys
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -129,7 +129,7 @@ class Sandbox:
             verb = "reply" if created else "edited"
             where = self.fake.channel_label(int(reply["channel_id"]))
             self.say(f"  <- {verb} in {where} ({who}):")
-            self.say(_indent(format_message(reply), 6))
+            self.say(_indent(self.humanize(format_message(reply)), 6))
             shown.add(rid)
         for m in result.messages:
             if m.id in shown:
@@ -137,7 +137,7 @@ class Sandbox:
             shown.add(m.id)
             vis = f", only {_meta_user(m.message)} sees it" if m.ephemeral else ""
             self.say(f"  <- message in {m.channel_name}{vis}:")
-            self.say(_indent(format_message(m.message), 6))
+            self.say(_indent(self.humanize(format_message(m.message)), 6))
         if result.modal is not None:
             self.say("  <- modal:")
             self.say(_indent(format_modal(result.modal), 6))
@@ -162,6 +162,38 @@ class Sandbox:
             self.say(
                 "  (the bot sent nothing)" if result.interaction_id else "  (nothing happened)"
             )
+
+    def humanize(self, text: str) -> str:
+        """Show mentions and timestamps as a Discord client would (times in UTC)."""
+        fake = self.fake
+
+        def channel(m: re.Match[str]) -> str:
+            c = fake.find_channel(int(m.group(1)))
+            return f"#{c.name}" if c is not None and c.name else m.group(0)
+
+        def role(m: re.Match[str]) -> str:
+            for g in fake.guilds.values():
+                r = g.roles.get(int(m.group(1)))
+                if r is not None:
+                    return r.name if r.name.startswith("@") else f"@{r.name}"
+            return m.group(0)
+
+        def user(m: re.Match[str]) -> str:
+            u = fake.users.get(int(m.group(1)))
+            return f"@{u.username}" if u is not None else m.group(0)
+
+        def stamp(m: re.Match[str]) -> str:
+            when = datetime.fromtimestamp(int(m.group(1)), UTC)
+            if m.group(2) == "R":
+                clock = getattr(self.driver.bot, "clock", None)
+                now = clock.now() if clock is not None else datetime.now(UTC)
+                return _relative(when - now)
+            return when.strftime("%a %d %b %Y %H:%M UTC")
+
+        text = re.sub(r"<#(\d+)>", channel, text)
+        text = re.sub(r"<@&(\d+)>", role, text)
+        text = re.sub(r"<@!?(\d+)>", user, text)
+        return re.sub(r"<t:(-?\d+)(?::([tTdDfFR]))?>", stamp, text)
 
     def _describe(self, r: RecordedRequest) -> str:
         if "role_id" in r.params:
@@ -317,6 +349,18 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**kw)
 
 
+def _relative(delta: timedelta) -> str:
+    secs = int(delta.total_seconds())
+    future = secs >= 0
+    secs = abs(secs)
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+        if secs >= size or unit == "second":
+            n = secs // size
+            text = f"{n} {unit}{'s' if n != 1 else ''}"
+            return f"in {text}" if future else f"{text} ago"
+    return "now"
+
+
 def _unquote(text: str) -> str:
     text = text.strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
@@ -350,7 +394,8 @@ def format_message(msg: dict[str, Any]) -> str:
         if e.get("description"):
             lines.extend("  " + ln for ln in str(e["description"]).splitlines())
         for f in e.get("fields") or []:
-            lines.append(f"  * {f.get('name')}: {f.get('value')}")
+            value = str(f.get("value")).replace("\n", "\n    ")
+            lines.append(f"  * {f.get('name')}: {value}")
         if (e.get("footer") or {}).get("text"):
             lines.append(f"  -- {e['footer']['text']}")
         if e.get("timestamp"):
@@ -478,3 +523,59 @@ async def run_sandbox(
         await driver.stop()
         await fake.close()
     return sb.bad_lines
+
+
+async def prepare_demo_server(bot: commands.Bot, demo: DemoGuild) -> None:
+    """Write the demo server's /setup settings and load the demo content (rankfile's bot)."""
+    from bot import demo as demo_content
+    from bot import guild_settings
+
+    db = bot.db  # type: ignore[attr-defined]
+    now = bot.clock.now()  # type: ignore[attr-defined]
+    await guild_settings.update(
+        db,
+        demo.guild_id,
+        None,
+        now,
+        announcements_channel_id=demo.channel("announcements"),
+        updates_channel_id=demo.channel("updates"),
+        committee_channel_id=demo.channel("committee"),
+        organizer_role_id=demo.role("organizer"),
+        cat_role_id=demo.role("cat"),
+        coordinator_role_id=demo.role("cat-coordinator"),
+        timezone="America/Los_Angeles",
+    )
+    await demo_content.load(db, demo.guild_id, now)
+
+
+async def main(
+    db_path: Path,
+    *,
+    start: Any = None,
+    script: Path | None = None,
+    json_mode: bool = False,
+    out: IO[str] = sys.stdout,
+) -> int:
+    """``rankfile sandbox``: rankfile's bot on ``db_path`` with a manual clock set to ``start``.
+
+    The clock only moves with ``advance``; the demo server gets its settings and demo
+    content before the first action. Returns the number of bad lines.
+    """
+    from bot.app import Rankfile
+    from bot.clock import Clock, ManualClock
+    from bot.config import Settings
+
+    clock: Clock = ManualClock(start) if start is not None else Clock()
+
+    def make_bot(fake: FakeDiscord) -> commands.Bot:
+        # guild_ready_timeout: READY otherwise waits 2 s for guilds that never come.
+        return Rankfile(
+            Settings(db_path=Path(db_path)),
+            connector=fake.connector(),
+            clock=clock,
+            guild_ready_timeout=0.05,
+        )
+
+    return await run_sandbox(
+        make_bot, script=script, json_mode=json_mode, out=out, prepare=prepare_demo_server
+    )
