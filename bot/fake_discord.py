@@ -193,6 +193,8 @@ class FakeUser:
             "flags": 0,
             "banner": None,
             "accent_color": None,
+            "primary_guild": None,
+            "collectibles": None,
         }
         if self.bot:
             d["bot"] = True
@@ -397,6 +399,7 @@ class FakeInteraction:
     followup_ids: list[int] = field(default_factory=list)
     autocomplete_choices: list[dict[str, Any]] | None = None
     modal: dict[str, Any] | None = None
+    opener: FakeInteraction | None = None  # for a modal submit: the interaction that opened it
 
 
 @dataclass
@@ -614,6 +617,22 @@ class _SpecValidators:
             out.append(f"{method} {route}: {path}: {msg}")
         return out
 
+    def validate_response(self, method: str, route: str, status: int, body: Any) -> list[str]:
+        """Errors of one of the fake's own answers against the spec's response schema."""
+        op = self._paths.get(route, {}).get(method.lower())
+        if not op:
+            return []
+        resp = op.get("responses", {}).get(str(status), {})
+        schema = resp.get("content", {}).get("application/json", {}).get("schema")
+        if schema is None:
+            return []
+        out = []
+        for e in self._validator(schema).iter_errors(body):
+            leaf = self._jsonschema.exceptions.best_match([e])
+            path = "$" + "".join(f"[{p!r}]" for p in leaf.absolute_path)
+            out.append(f"answer to {method} {route}: {path}: {leaf.message[:200]}")
+        return out
+
 
 def _load_spec(path: Path | None) -> _SpecValidators | None:
     global _SPEC_WARNED
@@ -764,12 +783,16 @@ class FakeDiscord:
         self.interactions: dict[int, FakeInteraction] = {}
         self._interactions_by_token: dict[str, FakeInteraction] = {}
         self.open_modals: dict[int, FakeInteraction] = {}  # by user id
+        self._modal_openers: dict[int, FakeInteraction] = {}
         self.cdn: dict[str, tuple[bytes, str]] = {}  # path -> (bytes, content type)
         self.demo: DemoGuild | None = None  # the first demo guild made
 
         self.requests: list[RecordedRequest] = []
         self.unknown_routes: list[RecordedRequest] = []
         self.schema_errors: list[str] = []
+        # The fake's own answers checked against the spec (keeps the fake honest; tests).
+        self.validate_responses = False
+        self.response_errors: list[str] = []
         self.count_429 = 0
         self.inflight = 0
         self._faults: list[Fault] = []
@@ -1057,6 +1080,12 @@ class FakeDiscord:
         except FakeHTTPError as e:
             resp = self._error_response(e.status, e.code, e.message, e.errors)
         rec.status = resp.status
+        if self.validate_responses and self._spec is not None and isinstance(resp, web.Response):
+            if resp.content_type == "application/json" and resp.body:
+                answer = json.loads(resp.body)  # type: ignore[arg-type]
+                self.response_errors.extend(
+                    self._spec.validate_response(method, template, resp.status, answer)
+                )
         for k, v in extra.items():
             resp.headers[k] = v
         return resp
@@ -1583,8 +1612,10 @@ class FakeDiscord:
             if interaction.type == 2:
                 meta["name"] = interaction.payload.get("data", {}).get("name")
                 meta["command_type"] = interaction.payload.get("data", {}).get("type", 1)
-            if interaction.source_message_id:
+            if interaction.source_message_id and interaction.type == 3:
                 meta["interacted_message_id"] = str(interaction.source_message_id)
+            if interaction.type == 5 and interaction.opener is not None:
+                meta["triggering_interaction_metadata"] = self._metadata_of(interaction.opener)
             if interaction.original_message_id and interaction.original_message_id != mid:
                 meta["original_response_message_id"] = str(interaction.original_message_id)
             msg["interaction_metadata"] = meta
@@ -1793,9 +1824,24 @@ class FakeDiscord:
             payload=data,
             source_message_id=int(src["id"]) if src else None,
         )
+        if inter.type == 5:
+            inter.opener = self._modal_openers.pop(inter.user_id, None)
         self.interactions[inter.id] = inter
         self._interactions_by_token[inter.token] = inter
         return inter
+
+    def _metadata_of(self, inter: FakeInteraction) -> dict[str, Any]:
+        meta: dict[str, Any] = {
+            "id": str(inter.id),
+            "type": inter.type,
+            "user": self.users[inter.user_id].to_dict(),
+            "authorizing_integration_owners": inter.payload.get(
+                "authorizing_integration_owners", {}
+            ),
+        }
+        if inter.type == 3 and inter.source_message_id:
+            meta["interacted_message_id"] = str(inter.source_message_id)
+        return meta
 
     async def drop_gateway(self, *, code: int = 4000, wait: bool = True) -> None:
         """Close the gateway connection (resumable code by default); wait for the bot to resume."""
@@ -1927,6 +1973,12 @@ class FakeDiscord:
                 "interactions_endpoint_url": None,
                 "integration_types_config": {"0": {}},
                 "approximate_guild_count": len(self.guilds),
+                "approximate_user_install_count": 0,
+                "approximate_user_authorization_count": 0,
+                "role_connections_verification_url": None,
+                "flags_new": "0",
+                "explicit_content_filter": 0,
+                "eligible_oauth2_scopes": ["bot", "applications.commands"],
                 "tags": [],
             }
         )
@@ -1975,7 +2027,11 @@ class FakeDiscord:
                 "name_localizations": item.get("name_localizations"),
                 "description": item.get("description", ""),
                 "description_localizations": item.get("description_localizations"),
-                "default_member_permissions": item.get("default_member_permissions"),
+                "default_member_permissions": (
+                    None
+                    if item.get("default_member_permissions") is None
+                    else str(item["default_member_permissions"])
+                ),
                 "dm_permission": item.get("dm_permission", True),
                 "nsfw": item.get("nsfw", False),
                 "contexts": item.get("contexts"),
@@ -2056,19 +2112,19 @@ class FakeDiscord:
         elif ctype == 9:
             inter.modal = data
             self.open_modals[inter.user_id] = inter
+            self._modal_openers[inter.user_id] = inter
         if req.query.get("with_response") not in ("1", "true", "True"):
             return self._no_content()
         interaction_info: dict[str, Any] = {"id": str(inter.id), "type": inter.type}
-        resource: dict[str, Any] | None = {"type": ctype}
+        # Only a message made or updated now is a resource (the spec's oneOf); a deferred
+        # response carries none (pitfall 3), nor do modals and autocomplete answers.
+        resource: dict[str, Any] | None = None
         if ctype in (4, 5, 7) and message is not None:
             interaction_info["response_message_id"] = message["id"]
             interaction_info["response_message_loading"] = ctype == 5
             interaction_info["response_message_ephemeral"] = bool(message["flags"] & EPHEMERAL)
-            # A deferred response carries no message resource (pitfall 3).
             if ctype != 5:
                 resource = {"type": ctype, "message": message}
-        elif ctype in (6, 8):
-            resource = None
         out: dict[str, Any] = {"interaction": interaction_info}
         if resource is not None:
             out["resource"] = resource

@@ -20,6 +20,7 @@ from bot.fake_discord import FakeDiscord
 async def fake() -> AsyncIterator[FakeDiscord]:
     """A started FakeDiscord with the demo guild (``fake.demo``)."""
     f = FakeDiscord()
+    f.validate_responses = True
     await f.start()
     f.add_demo_guild()
     try:
@@ -57,5 +58,6 @@ async def make_driver(fake: FakeDiscord) -> AsyncIterator[MakeDriver]:
         problems += [f"bot error: {e}" for e in d.errors]
     problems += [f"unknown route: {r.method} {r.path}" for r in fake.unknown_routes]
     problems += [f"schema error: {e}" for e in fake.schema_errors]
+    problems += [f"fake answer off-spec: {e}" for e in fake.response_errors]
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
