@@ -594,14 +594,17 @@ class _SpecValidators:
             op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
         )
 
-    def validate(self, method: str, route: str, body: Any) -> list[str]:
-        """Error messages of a request body, empty when valid or when no schema applies."""
-        schema = self.schema_for(method, route, body)
-        if schema is None:
-            return []
+    def _messages(self, schema: dict[str, Any], body: Any) -> list[str]:
+        """Readable errors of ``body``; for a union at the root, those of the closest branch."""
+        branches = schema.get("anyOf") or schema.get("oneOf")
         errors = list(self._validator(schema).iter_errors(body))
         if not errors:
             return []
+        if branches:
+            # "is not valid under any of the given schemas" says nothing: report the
+            # branch with the fewest errors instead.
+            per_branch = [list(self._validator(b).iter_errors(body)) for b in branches]
+            errors = min(per_branch, key=len) or errors
         out = []
         for e in errors:
             leaf = self._jsonschema.exceptions.best_match([e])
@@ -613,9 +616,16 @@ class _SpecValidators:
                 # Keep the verdict ("is too long") and shorten the offending value.
                 whole = repr(leaf.instance)
                 msg = msg.replace(whole, whole[:40] + f"...({len(whole)} chars)")
-            msg = f"{msg} [{leaf.validator}: {str(leaf.validator_value)[:80]}]"
-            out.append(f"{method} {route}: {path}: {msg}")
+                msg = msg[:300]
+            out.append(f"{path}: {msg} [{leaf.validator}: {str(leaf.validator_value)[:80]}]")
         return out
+
+    def validate(self, method: str, route: str, body: Any) -> list[str]:
+        """Error messages of a request body, empty when valid or when no schema applies."""
+        schema = self.schema_for(method, route, body)
+        if schema is None:
+            return []
+        return [f"{method} {route}: {m}" for m in self._messages(schema, body)]
 
     def validate_response(self, method: str, route: str, status: int, body: Any) -> list[str]:
         """Errors of one of the fake's own answers against the spec's response schema."""
@@ -626,12 +636,7 @@ class _SpecValidators:
         schema = resp.get("content", {}).get("application/json", {}).get("schema")
         if schema is None:
             return []
-        out = []
-        for e in self._validator(schema).iter_errors(body):
-            leaf = self._jsonschema.exceptions.best_match([e])
-            path = "$" + "".join(f"[{p!r}]" for p in leaf.absolute_path)
-            out.append(f"answer to {method} {route}: {path}: {leaf.message[:200]}")
-        return out
+        return [f"answer to {method} {route}: {m}" for m in self._messages(schema, body)]
 
 
 def _load_spec(path: Path | None) -> _SpecValidators | None:
@@ -2454,6 +2459,7 @@ class FakeDiscord:
             "user_count": 0,
             "image": None,
             "recurrence_rule": body.get("recurrence_rule"),
+            "guild_scheduled_event_exceptions": [],
         }
         g.scheduled_events[eid] = ev
         await self._gw_guild_event(

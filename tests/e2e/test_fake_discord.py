@@ -447,3 +447,126 @@ async def test_errors_in_commands_are_captured(fake: FakeDiscord, make_driver) -
     await d.command("alice", "/crash")
     assert any("boom" in str(e) for e in d.errors)
     d.errors.clear()
+
+
+def build_bot_with_extras(fake: FakeDiscord) -> TinyBot:
+    """The test bot plus commands for events, threads, bursts and a DM with a button."""
+    bot = build_bot(fake)
+    tree = bot.tree
+
+    @tree.command(description="Create a town hall")
+    async def townhall(interaction: discord.Interaction, name: str) -> None:
+        assert interaction.guild is not None
+        start = discord.utils.utcnow() + __import__("datetime").timedelta(days=2)
+        event = await interaction.guild.create_scheduled_event(
+            name=name,
+            start_time=start,
+            end_time=start + __import__("datetime").timedelta(hours=1),
+            entity_type=discord.EntityType.external,
+            privacy_level=discord.PrivacyLevel.guild_only,
+            location="Union hall",
+        )
+        await interaction.response.send_message(f"event {event.id}", ephemeral=True)
+        msg = await interaction.original_response()
+        assert isinstance(interaction.channel, discord.TextChannel)
+        thread = await interaction.channel.create_thread(name=f"{name} questions")
+        await thread.send("Ask here", allowed_mentions=NONE)
+        await interaction.followup.send(f"thread {thread.id} after {msg.id}", ephemeral=True)
+
+    @tree.command(description="Post several messages")
+    async def burst(interaction: discord.Interaction, n: int) -> None:
+        await interaction.response.defer(ephemeral=True)
+        assert isinstance(interaction.channel, discord.TextChannel)
+        for i in range(n):
+            await interaction.channel.send(f"part {i}", allowed_mentions=NONE)
+        await interaction.followup.send("sent all", ephemeral=True)
+
+    @tree.command(description="DM me the panel")
+    async def dmpanel(interaction: discord.Interaction) -> None:
+        await interaction.user.send("Your panel", view=PanelView(), allowed_mentions=NONE)
+        await interaction.response.send_message("check your DMs", ephemeral=True)
+
+    return bot
+
+
+async def test_scheduled_event_and_thread(fake: FakeDiscord, make_driver) -> None:
+    driver = await make_driver(lambda: build_bot_with_extras(fake))
+    r = await driver.command("carol", "/townhall name: July town hall")
+    (create,) = r.find("POST", "/guilds/{guild_id}/scheduled-events")
+    assert create.json["entity_type"] == 3 and create.json["entity_metadata"] == {
+        "location": "Union hall"
+    }
+    events = list(fake.guilds[fake.demo.guild_id].scheduled_events.values())
+    assert [e["name"] for e in events] == ["July town hall"]
+    assert r.content == f"event {events[0]['id']}"
+    thread_post = next(m for m in r.messages if m.content == "Ask here")
+    assert thread_post.channel_name == "#July town hall questions"
+    assert r.messages[-1].content.startswith("thread ")
+
+
+async def test_rate_limiter_paces_the_bot(fake: FakeDiscord, make_driver) -> None:
+    driver = await make_driver(lambda: build_bot_with_extras(fake))
+    fake.rate_limit(route_limits={"POST /channels/{channel_id}/messages": (2, 0.05)})
+    r = await driver.command("carol", "/burst n: 5")
+    posts = r.find("POST", "/channels/{channel_id}/messages")
+    assert len(posts) == 5 and all(p.status == 200 for p in posts)
+    # discord.py read the bucket headers and waited instead of hitting 429s
+    assert fake.count_429 == 0
+    assert posts[-1].at - posts[0].at >= 0.09
+    fake.rate_limit_off()
+
+
+async def test_rate_limiter_429s_are_retried(fake: FakeDiscord, make_driver) -> None:
+    driver = await make_driver(lambda: build_bot_with_extras(fake))
+    fake.rate_limit(route_limits={"POST /channels/{channel_id}/messages": (1, 0.05)})
+    # a 429 the bot could not foresee: the bucket is spent by someone else (another process)
+    limiter = fake._limiter
+    assert limiter is not None
+    limiter.check(
+        "POST", "/channels/{channel_id}/messages", {"channel_id": str(fake.demo.channel("general"))}
+    )
+    r = await driver.command("carol", "/burst n: 1")
+    statuses = [p.status for p in r.find("POST", "/channels/{channel_id}/messages")]
+    assert statuses == [429, 200] and fake.count_429 == 1
+    assert [m.content for m in r.messages if not m.ephemeral] == ["part 0"]
+
+
+async def test_injected_delay(fake: FakeDiscord, driver: Driver) -> None:
+    fake.inject(
+        "POST", "/interactions/{interaction_id}/{interaction_token}/callback", None, delay=0.05
+    )
+    r = await driver.command("alice", "/echo text: slow")
+    assert r.content.startswith("slow")
+    (cb,) = r.find("POST", "/interactions/{interaction_id}/{interaction_token}/callback")
+    assert cb.status == 200
+
+
+async def test_button_in_a_dm(fake: FakeDiscord, make_driver) -> None:
+    driver = await make_driver(lambda: build_bot_with_extras(fake))
+    r = await driver.command("bob", "/dmpanel")
+    (dm,) = r.dms()
+    assert dm.channel_name == "DM to bob"
+    with pytest.raises(DriverError):
+        await driver.click("alice", "Remind me", message_id=dm.id)  # not alice's DM
+    r = await driver.click("bob", "Remind me")
+    assert r.payload is not None
+    assert (
+        r.payload["context"] == 1
+        and "member" not in r.payload
+        and r.payload["user"]["username"] == "bob"
+    )
+    assert r.content == "Reminder set for bob"
+    assert fake.channel_label(int(r.reply["channel_id"])) == "DM to bob"
+
+
+async def test_second_guild(fake: FakeDiscord, make_driver) -> None:
+    other = fake.add_guild("Local 700")
+    alice = fake.user_named("alice")
+    fake.add_member(other, alice)
+    driver = await make_driver(lambda: build_bot(fake), guild=other)
+    assert driver.bot is not None and len(driver.bot.guilds) == 2
+    r = await driver.command("alice", "/echo text: hi where: #general")
+    assert r.payload is not None and r.payload["guild_id"] == str(other.id)
+    assert r.payload["data"]["resolved"]["channels"][str(other.channel_named("general").id)]
+    with pytest.raises(DriverError, match="not a member"):
+        await driver.command("bob", "/echo text: hi")
