@@ -105,6 +105,8 @@ BOT_ROLE_PERMISSIONS = (
 # Gateway intents that change what the fake sends.
 INTENT_GUILD_MEMBERS = 1 << 1
 INTENT_GUILD_SCHEDULED_EVENTS = 1 << 16
+INTENT_GUILD_MESSAGES = 1 << 9
+INTENT_DIRECT_MESSAGES = 1 << 12
 
 # Channel types.
 GUILD_TEXT = 0
@@ -801,6 +803,7 @@ class FakeDiscord:
         self.count_429 = 0
         self.inflight = 0
         self._faults: list[Fault] = []
+        self._pending_events: list[tuple[str, dict[str, Any]]] = []
         self._limiter: _RateLimiter | None = None
         self._validate = validate
         self._spec_path = Path(spec_path) if spec_path else None
@@ -1084,6 +1087,9 @@ class FakeDiscord:
             resp = await handler(req)
         except FakeHTTPError as e:
             resp = self._error_response(e.status, e.code, e.message, e.errors)
+        while self._pending_events:
+            event, data = self._pending_events.pop(0)
+            await self._send_dispatch(event, data)
         rec.status = resp.status
         if self.validate_responses and self._spec is not None and isinstance(resp, web.Response):
             if resp.content_type == "application/json" and resp.body:
@@ -1260,13 +1266,28 @@ class FakeDiscord:
         return m
 
     def remove_member(self, guild_id: int, user_id: int) -> None:
-        """The member left: later calls about them get 404 10007."""
+        """The member is gone (404 10007 from now on); the bot is not told (see member_leaves)."""
         self.guilds[guild_id].members.pop(user_id, None)
 
     def remove_channel(self, channel_id: int) -> None:
-        """Delete a channel: later calls to it get 404 10003."""
+        """The channel is gone (404 10003 from now on); the bot is not told (see delete_channel)."""
         for g in self.guilds.values():
             g.channels.pop(channel_id, None)
+
+    async def delete_channel(self, channel_id: int) -> None:
+        """Delete a channel and tell the bot (CHANNEL_DELETE), as Discord does."""
+        c = self.find_channel(channel_id)
+        self.remove_channel(channel_id)
+        if c is not None and c.guild_id:
+            await self._send_dispatch("CHANNEL_DELETE", c.to_dict(self))
+
+    async def member_leaves(self, guild_id: int, user_id: int) -> None:
+        """A member leaves; the bot hears GUILD_MEMBER_REMOVE when it has the members intent."""
+        self.remove_member(guild_id, user_id)
+        user = self.users[user_id].to_dict()
+        await self._gw_guild_event(
+            INTENT_GUILD_MEMBERS, "GUILD_MEMBER_REMOVE", {"guild_id": str(guild_id), "user": user}
+        )
 
     def set_dms_open(self, user_id: int, is_open: bool) -> None:
         """Open or close a user's DMs (closed: 403 50007 on sending to their DM channel)."""
@@ -1628,6 +1649,7 @@ class FakeDiscord:
         self._messages_by_id[mid] = msg
         if c is not None:
             c.last_message_id = mid
+        self._queue_message_event("MESSAGE_CREATE", msg)
         return msg
 
     def _edit_message(
@@ -1653,6 +1675,7 @@ class FakeDiscord:
             msg["poll"] = body["poll"]
         msg["flags"] &= ~LOADING
         msg["edited_timestamp"] = _now_iso()
+        self._queue_message_event("MESSAGE_UPDATE", msg)
         return msg
 
     def _delete_message(self, msg: dict[str, Any]) -> None:
@@ -1661,6 +1684,20 @@ class FakeDiscord:
         lst = self.messages.get(int(msg["channel_id"]), [])
         with contextlib.suppress(ValueError):
             lst.remove(msg)
+        gone = {"id": msg["id"], "channel_id": msg["channel_id"]}
+        if msg.get("guild_id"):
+            gone["guild_id"] = msg["guild_id"]
+        self._queue_message_event("MESSAGE_DELETE", gone, flags=int(msg.get("flags") or 0))
+
+    def _queue_message_event(
+        self, event: str, msg: dict[str, Any], flags: int | None = None
+    ) -> None:
+        """Queue MESSAGE_* for the gateway as Discord sends them (sent after the handler)."""
+        if (msg.get("flags", 0) if flags is None else flags) & EPHEMERAL:
+            return  # ephemeral messages never reach the gateway
+        intent = INTENT_GUILD_MESSAGES if msg.get("guild_id") else INTENT_DIRECT_MESSAGES
+        if self.intents & intent:
+            self._pending_events.append((event, dict(msg)))
 
     def _check_send(self, channel_id: int) -> FakeChannel:
         c = self.find_channel(channel_id)

@@ -395,6 +395,28 @@ async def test_deleted_channel_and_departed_member(fake: FakeDiscord, driver: Dr
     with pytest.raises(discord.NotFound) as e:
         await bot.http.get_member(fake.demo.guild_id, fake.demo.user("bob"))
     assert e.value.code == 10007
+    await fake.delete_channel(fake.demo.channel("updates"))
+    await driver.settle()
+    assert bot.get_channel(fake.demo.channel("updates")) is None
+
+
+async def test_bot_hears_its_own_messages(fake: FakeDiscord, make_driver) -> None:
+    seen: list[str] = []
+
+    def make() -> TinyBot:
+        bot = build_bot(fake)  # Intents.default(): guild and DM messages
+
+        @bot.listen()
+        async def on_message(message: discord.Message) -> None:
+            seen.append(message.content)
+
+        return bot
+
+    driver = await make_driver(make)
+    await driver.command("alice", "/panel")
+    await driver.command("alice", "/echo text: private")  # ephemeral: no gateway event
+    await driver.command("alice", "/dm")
+    assert seen == ["Panel", "hello in DM"]
 
 
 async def test_gateway_drop_and_resume(fake: FakeDiscord, driver: Driver) -> None:
@@ -570,3 +592,20 @@ async def test_second_guild(fake: FakeDiscord, make_driver) -> None:
     assert r.payload["data"]["resolved"]["channels"][str(other.channel_named("general").id)]
     with pytest.raises(DriverError, match="not a member"):
         await driver.command("bob", "/echo text: hi")
+
+
+async def test_nonce_dedup_and_injected_403(fake: FakeDiscord, driver: Driver) -> None:
+    bot = driver.bot
+    assert bot is not None
+    channel = bot.get_channel(fake.demo.channel("updates"))
+    assert isinstance(channel, discord.TextChannel)
+    # enforce_nonce: a retried send with the same nonce returns the first message (Discord)
+    first = await channel.send("update", nonce=424242, allowed_mentions=NONE)
+    again = await channel.send("update", nonce=424242, allowed_mentions=NONE)
+    assert first.id == again.id and len(fake.channel_messages(channel.id)) == 1
+    fake.inject(
+        "POST", "/channels/{channel_id}/messages", 403, code=50001, message="Missing Access"
+    )
+    with pytest.raises(discord.Forbidden) as e:
+        await channel.send("x", allowed_mentions=NONE)
+    assert e.value.code == 50001
