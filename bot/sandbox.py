@@ -27,6 +27,7 @@ import json
 import re
 import shlex
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -211,15 +212,19 @@ class Sandbox:
 
     # -- actions --------------------------------------------------------------------------
 
-    async def run_line(self, line: str, lineno: int | None = None) -> bool:
+    async def run_line(
+        self, line: str, lineno: int | None = None, *, echo: bool | None = None
+    ) -> bool:
         """Run one line; return False on ``quit``. Errors are printed, never raised."""
         text = line.strip()
         if not text or text.startswith("#"):
             return True
         if text in ("quit", "exit"):
             return False
-        if not self.json_mode and lineno is not None:
-            self.say(f"{self.user}> {text}")
+        if echo is None:
+            echo = lineno is not None
+        if echo:
+            self.say(text if lineno is None else f"{self.user}> {text}")
         errors_before = len(self.driver.errors)
         schema_before = len(self.fake.schema_errors)
         unknown_before = len(self.fake.unknown_routes)
@@ -471,10 +476,22 @@ def _request_json(r: RecordedRequest) -> dict[str, Any]:
 
 
 async def _terminal_lines(prompt: Callable[[], str]) -> Any:
+    """Lines typed at the terminal; input() runs in a daemon thread so Ctrl-C never hangs."""
+    loop = asyncio.get_running_loop()
     while True:
-        try:
-            line = await asyncio.to_thread(input, prompt())
-        except EOFError:
+        fut: asyncio.Future[str | None] = loop.create_future()
+        text = prompt()
+
+        def read(fut: asyncio.Future[str | None] = fut, text: str = text) -> None:
+            try:
+                line: str | None = input(text)
+            except (EOFError, KeyboardInterrupt):
+                line = None
+            loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(line))
+
+        threading.Thread(target=read, name="rankfile-sandbox-input", daemon=True).start()
+        line = await fut
+        if line is None:
             return
         yield line
 
@@ -516,8 +533,9 @@ async def run_sandbox(
                 if not await sb.run_line(line, n):
                     break
         else:
-            async for line in _terminal_lines(lambda: f"{sb.user}> "):
-                if not await sb.run_line(line):
+            piped = not sys.stdin.isatty()
+            async for line in _terminal_lines(lambda: "" if sb.json_mode else f"{sb.user}> "):
+                if not await sb.run_line(line, echo=piped):
                     break
     finally:
         await driver.stop()

@@ -508,7 +508,29 @@ def build_bot_with_extras(fake: FakeDiscord) -> TinyBot:
         await interaction.user.send("Your panel", view=PanelView(), allowed_mentions=NONE)
         await interaction.response.send_message("check your DMs", ephemeral=True)
 
+    @tree.command(description="Ask to confirm (a view with a timeout)")
+    async def confirm(interaction: discord.Interaction) -> None:
+        view = discord.ui.View(timeout=60)
+        button: discord.ui.Button = discord.ui.Button(label="Yes", custom_id="confirm:yes")
+
+        async def yes(i: discord.Interaction) -> None:
+            await i.response.edit_message(content="Confirmed", view=None)
+
+        button.callback = yes
+        view.add_item(button)
+        await interaction.response.send_message("Sure?", view=view, ephemeral=True)
+
     return bot
+
+
+async def test_view_with_timeout_does_not_block_settle(fake: FakeDiscord, make_driver) -> None:
+    driver = await make_driver(lambda: build_bot_with_extras(fake))
+    r = await driver.command("alice", "/confirm")
+    assert r.content == "Sure?" and r.ephemeral
+    with pytest.raises(DriverError):
+        await driver.click("bob", "Yes")  # ephemeral: only alice sees it
+    r = await driver.click("alice", "Yes")
+    assert r.callback_type == 7 and r.content == "Confirmed" and r.reply["components"] == []
 
 
 async def test_scheduled_event_and_thread(fake: FakeDiscord, make_driver) -> None:
