@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import base64
 import binascii
+import importlib
 import signal
 import sys
 import tempfile
@@ -31,6 +32,10 @@ BOT_PERMISSIONS = discord.Permissions(
     create_public_threads=True,
 )
 SANDBOX_START = datetime(2024, 7, 10, 17, 0, tzinfo=UTC)
+# Capabilities with commands of their own (`rankfile faq ...`): each module has
+# `add_commands(subparsers)` that adds its parsers with `set_defaults(func=...)`, where
+# func(settings, args) -> exit code.
+CLI_MODULES: list[str] = []
 
 
 def _fail(message: str) -> int:
@@ -195,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     load = demo_sub.add_parser("load", help="load the demo campaign into a server")
     load.add_argument("--guild", type=int, required=True, help="the server id")
     demo_parser.set_defaults(func=cmd_demo)
+    for name in CLI_MODULES:
+        importlib.import_module(name).add_commands(sub)
     return parser
 
 

@@ -7,6 +7,7 @@ skipped (with the reason) or failed. A restart resumes from the rows.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -288,3 +289,8 @@ async def backlog(db: Database, now: datetime) -> tuple[int, datetime | None]:
 async def failed_total(db: Database) -> int:
     """How many deliveries ended failed, all servers."""
     return int(await db.fetchval(FAILED_TOTAL, (), 0))
+
+
+def file_part(name: str, data: bytes) -> dict[str, str]:
+    """An attachment for a queued message (payload["files"]): small files only (.ics, PNG)."""
+    return {"name": name, "data": base64.b64encode(data).decode("ascii")}
