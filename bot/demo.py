@@ -26,3 +26,24 @@ async def load(db: Database, guild_id: int, now: datetime) -> list[str]:
         module = importlib.import_module(name)
         summaries.append(await module.load_demo(db, guild_id, now))
     return summaries
+
+
+async def prepare_server(
+    db: Database, guild_id: int, channels: dict[str, int], roles: dict[str, int], now: datetime
+) -> None:
+    """What an admin's /setup would save for the demo server (sandbox and tests)."""
+    from bot import guild_settings
+
+    await guild_settings.update(
+        db,
+        guild_id,
+        None,
+        now,
+        announcements_channel_id=channels["announcements"],
+        updates_channel_id=channels["updates"],
+        committee_channel_id=channels["committee"],
+        organizer_role_id=roles["organizer"],
+        cat_role_id=roles["cat"],
+        coordinator_role_id=roles["cat-coordinator"],
+        timezone="America/Los_Angeles",
+    )
