@@ -208,7 +208,11 @@ class Database:
         """Run one statement; return the last inserted row id (or the row count for updates)."""
         async with self._access() as conn:
             cursor = await conn.execute(sql, params)
-            result = cursor.lastrowid if sql.lstrip()[:6].upper() == "INSERT" else cursor.rowcount
+            # An INSERT answers its new row id, or 0 when ON CONFLICT DO NOTHING skipped it.
+            if sql.lstrip()[:6].upper() == "INSERT":
+                result = cursor.lastrowid if cursor.rowcount > 0 else 0
+            else:
+                result = cursor.rowcount
             await cursor.close()
             return int(result or 0)
 
