@@ -389,11 +389,13 @@ class Driver:
             await asyncio.wait_for(wait_idle(), self.settle_timeout)
 
     def _bot_caught_up(self) -> bool:
+        """Whether the bot has read every frame the fake sent (replayed ones after a resume)."""
         bot = self.bot
-        if bot is None or bot.ws is None:
+        if bot is None or bot.is_closed():
             return True
-        seq = bot.ws.sequence or 0
-        return seq >= self.fake.seq or self.fake._ws is None  # noqa: SLF001 - our own fake
+        if bot.ws is None or self.fake._ws is None:  # noqa: SLF001 - our own fake
+            return False  # reconnecting: what was sent meanwhile comes with the RESUME
+        return (bot.ws.sequence or 0) >= self.fake.seq
 
     async def settle(self, *, since: int | None = None) -> None:
         """Wait until the bot is idle (see the module docstring).

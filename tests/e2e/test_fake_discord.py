@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import warnings
 from pathlib import Path
 
 import discord
@@ -424,6 +425,30 @@ async def test_gateway_drop_and_resume(fake: FakeDiscord, driver: Driver) -> Non
     assert fake.resume_count == 1 and fake.identify_count == 1
     r = await driver.command("alice", "/echo text: still here")
     assert r.content.startswith("still here")
+    # an interaction sent while the bot is away arrives with the RESUME
+    await fake.drop_gateway(wait=False)
+    r = await driver.command("alice", "/echo text: replayed")
+    assert r.content.startswith("replayed") and fake.resume_count == 2
+
+
+async def test_missing_spec_is_skipped_with_one_warning(monkeypatch, tmp_path: Path) -> None:
+    import bot.fake_discord as fd
+
+    monkeypatch.setenv("RANKFILE_DISCORD_SPEC", str(tmp_path / "absent.json"))
+    monkeypatch.setattr(fd, "_SPEC_WARNED", False)
+    f = FakeDiscord()
+    with pytest.warns(UserWarning, match="not validated"):
+        await f.start()
+    try:
+        assert f._spec is None
+        g = FakeDiscord()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            await g.start()
+        await g.close()
+        assert not [w for w in caught if "not validated" in str(w.message)]  # said once
+    finally:
+        await f.close()
 
 
 async def test_schema_catches_overlong_embed_title(fake: FakeDiscord, driver: Driver) -> None:
