@@ -245,8 +245,7 @@ class Sandbox:
                 self.say(f"  !! {where}{error}")
             return True
         if self.json_mode:
-            if result is not None:
-                self.emit_json(text, result, None)
+            self.emit_json(text, result, None)  # one object per action, even `as NAME`
         elif result is not None:
             self.report(result)
         for e in self.driver.errors[errors_before:]:

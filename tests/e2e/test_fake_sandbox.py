@@ -68,20 +68,21 @@ async def test_sandbox_json_mode(tmp_path: Path) -> None:
     out = io.StringIO()
     bad = await run_sandbox(
         build_bot,
-        lines=["/post channel: #updates title: Update 1", "click nothing"],
+        lines=["/post channel: #updates title: Update 1", "# comment", "click nothing", "as bob"],
         json_mode=True,
         out=out,
         user="carol",
     )
     objs = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert bad == 1 and len(objs) == 2
+    assert bad == 1 and len(objs) == 3
+    assert objs[2] == {"action": "as bob", "user": "bob", "requests": []}
     first = objs[0]
     assert first["action"] == "/post channel: #updates title: Update 1"
     post = next(r for r in first["requests"] if r["route"] == "/channels/{channel_id}/messages")
     assert post["body"]["embeds"][0]["title"] == "Update 1"
     assert post["files"][0]["name"] == "data.csv"
     assert post["files"][0]["content_base64"] == "YSxiCjEsMgo="
-    assert objs[1]["error"].startswith("line 2: no button 'nothing'")
+    assert objs[1]["error"].startswith("line 3: no button 'nothing'")
 
 
 def test_parse_duration() -> None:
