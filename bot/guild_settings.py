@@ -49,6 +49,11 @@ class GuildSettings:
     cat_role_id: int | None = None
     coordinator_role_id: int | None = None
     timezone: str = DEFAULT_TIMEZONE
+    # The CAT (migration 0006): sign-ups wait for a coordinator when set; coverage target
+    # as members per volunteer; the coordinators' private channel.
+    cat_requires_approval: int = 0
+    cat_target_ratio: int = 10
+    cat_channel_id: int | None = None
 
     def missing(self, *names: str) -> list[str]:
         """The named settings (all of SETUP_OPTION by default) that are not set yet."""

@@ -1,0 +1,233 @@
+"""The CAT domain on a temporary database: sign-ups, leaving, approval, logs, coverage, export."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+
+from bot import audit, cat, charts, units
+from bot.errors import Conflict, NotFound, UserError
+from tests.support import GUILD, OTHER_GUILD, T0, fresh_db
+
+FORM = {
+    "name": "Ana Ruiz",
+    "unit": "700",
+    "department": "Assistant editors",
+    "availability": "Days",
+    "contact": "Discord DM",
+}
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = await fresh_db(tmp_path)
+    await units.add(database, GUILD, "700", "Local 700 Editors", None, T0, member_count=25)
+    await units.add(database, GUILD, "600", "Local 600 Camera", None, T0, member_count=100)
+    await units.add(database, GUILD, "44", "Local 44 Props", None, T0)
+    yield database
+    await database.close()
+
+
+async def deliveries(db, kind):
+    return await db.fetchall(
+        "SELECT d.target_kind, d.target_id FROM delivery d JOIN broadcast b "
+        "ON b.id = d.broadcast_id WHERE b.kind = ?",
+        (kind,),
+    )
+
+
+async def test_sign_up_records_once_and_queues_a_welcome_dm(db):
+    first = await cat.sign_up(db, GUILD, 1, T0, **FORM)
+    assert first.joined and first.previous_status is None
+    v = first.volunteer
+    assert (v.status, v.unit_code, v.display_name, v.department) == (
+        "active",
+        "700",
+        "Ana Ruiz",
+        "Assistant editors",
+    )
+    again = await cat.sign_up(
+        db, GUILD, 1, T0 + timedelta(days=1), **{**FORM, "availability": "Nights", "unit": "600"}
+    )
+    assert not again.joined and again.previous_status == "active"
+    assert again.volunteer.availability == "Nights" and again.volunteer.unit_code == "600"
+    assert again.volunteer.joined_at == T0  # the first sign-up's date stays
+    assert await db.fetchval("SELECT count(*) FROM cat_volunteer") == 1
+    assert [tuple(r) for r in await deliveries(db, "cat.welcome")] == [("dm", 1)]
+
+
+async def test_concurrent_sign_ups_never_duplicate(db):
+    await asyncio.gather(*(cat.sign_up(db, GUILD, 1 + i % 50, T0, **FORM) for i in range(200)))
+    assert await db.fetchval("SELECT count(*) FROM cat_volunteer") == 50
+    assert len(await deliveries(db, "cat.welcome")) == 50
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"name": "   "}, "The name is empty"),
+        ({"contact": "x" * 101}, "keep it to 100"),
+        ({"department": ""}, "department or craft is empty"),
+        ({"unit": "999"}, "No bargaining unit `999`"),
+    ],
+)
+async def test_bad_forms_are_refused_and_nothing_is_saved(db, change, message):
+    with pytest.raises(UserError, match=message):
+        await cat.sign_up(db, GUILD, 1, T0, **{**FORM, **change})
+    assert await db.fetchval("SELECT count(*) FROM cat_volunteer") == 0
+    assert await db.fetchval("SELECT count(*) FROM broadcast") == 0
+
+
+async def test_units_of_another_server_are_unknown(db):
+    with pytest.raises(NotFound):
+        await cat.sign_up(db, OTHER_GUILD, 1, T0, **FORM)
+
+
+async def test_approval_mode_leave_remove_and_rejoin(db):
+    pending = await cat.sign_up(db, GUILD, 2, T0, **FORM, requires_approval=True)
+    assert pending.volunteer.status == "pending"
+    with pytest.raises(UserError, match="waiting for a coordinator"):
+        await cat.log_conversations(db, GUILD, 2, T0, count=1, unit="700")
+    approved = await cat.approve(db, GUILD, 2, 99, T0 + timedelta(hours=1))
+    assert approved.status == "active" and approved.approved_by == 99
+    left = await cat.leave(db, GUILD, 2, T0 + timedelta(days=2))
+    assert left.status == "left" and left.left_at == T0 + timedelta(days=2)
+    with pytest.raises(NotFound):
+        await cat.leave(db, GUILD, 2, T0 + timedelta(days=2))
+    back = await cat.sign_up(db, GUILD, 2, T0 + timedelta(days=3), **FORM)
+    assert back.joined and back.volunteer.status == "active" and back.volunteer.left_at is None
+    removed = await cat.remove(db, GUILD, 2, 99, T0 + timedelta(days=4))
+    assert removed.status == "removed"
+    # Back after a removal: a coordinator has to approve, whatever the server's mode.
+    again = await cat.sign_up(db, GUILD, 2, T0 + timedelta(days=5), **FORM)
+    assert again.volunteer.status == "pending"
+    actions = [e.action for e in await audit.recent(db, GUILD)]
+    assert actions[:2] == ["cat.remove", "cat.approve"]
+    details = " ".join(f"{e.subject} {e.detail}" for e in await audit.recent(db, GUILD))
+    assert "Ana" not in details  # no personal data in the audit log
+
+
+async def test_approve_refuses_members_who_left(db):
+    with pytest.raises(NotFound):
+        await cat.approve(db, GUILD, 3, 99, T0)
+    await cat.sign_up(db, GUILD, 3, T0, **FORM)
+    await cat.leave(db, GUILD, 3, T0)
+    with pytest.raises(Conflict, match="left"):
+        await cat.approve(db, GUILD, 3, 99, T0)
+
+
+async def test_log_conversations_validates_and_canonicalises_concerns(db):
+    with pytest.raises(UserError, match="join with `/cat join`"):
+        await cat.log_conversations(db, GUILD, 1, T0, count=2, unit="700")
+    await cat.sign_up(db, GUILD, 1, T0, **FORM)
+    logged = await cat.log_conversations(db, GUILD, 1, T0, count=3, unit="700", concern="WAGES")
+    assert (logged.count, logged.concern, logged.week_total) == (3, "wages", 3)
+    free = await cat.log_conversations(db, GUILD, 1, T0, count=1, unit="600", concern="parking")
+    assert free.concern == "parking" and free.week_total == 4
+    with pytest.raises(UserError, match="25 members on record"):
+        await cat.log_conversations(db, GUILD, 1, T0, count=26, unit="700")
+    with pytest.raises(UserError, match="between 1 and"):
+        await cat.log_conversations(db, GUILD, 1, T0, count=0, unit="700")
+    with pytest.raises(NotFound):
+        await cat.log_conversations(db, GUILD, 1, T0, count=1, unit="nope")
+    assert await db.fetchval("SELECT count(*) FROM cat_conversation") == 2
+
+
+async def test_coverage_from_the_data(db):
+    for user in (1, 2):
+        await cat.sign_up(db, GUILD, user, T0, **FORM)
+    await cat.sign_up(db, GUILD, 3, T0, **{**FORM, "unit": "600"}, requires_approval=True)
+    await cat.sign_up(db, GUILD, 4, T0, **{**FORM, "unit": "600"})
+    await cat.leave(db, GUILD, 4, T0)
+    # Last week (T0 is Wednesday 2024-07-10, 10:00 in Los Angeles), then this week.
+    await cat.log_conversations(
+        db, GUILD, 1, T0 - timedelta(days=7), count=5, unit="700", concern="AI"
+    )
+    await cat.log_conversations(db, GUILD, 1, T0, count=2, unit="700", concern="wages")
+    await cat.log_conversations(db, GUILD, 2, T0, count=4, unit="700", concern="wages")
+    await cat.log_conversations(db, GUILD, 2, T0, count=1, unit="600")
+    cov = await cat.coverage(db, GUILD, T0, ratio=10, timezone="America/Los_Angeles")
+    by = {u.code: u for u in cov.units}
+    editors, camera, props = by["700"], by["600"], by["44"]
+    assert (editors.member_count, editors.volunteers, editors.target, editors.shortfall) == (
+        25,
+        2,
+        3,
+        1,
+    )
+    assert (editors.conversations_week, editors.conversations_total) == (6, 11)
+    assert editors.top_concerns == [("wages", 6), ("AI", 5)]
+    assert (camera.volunteers, camera.pending, camera.target, camera.shortfall) == (0, 1, 10, 10)
+    assert props.target is None and props.shortfall is None
+    assert (cov.volunteers, cov.members, cov.conversations_week, cov.conversations_total) == (
+        2,
+        125,
+        7,
+        12,
+    )
+    assert cov.week_start.isoformat() == "2024-07-08T07:00:00+00:00"  # Monday 00:00 in LA
+    one_to_twenty = await cat.coverage(db, GUILD, T0, ratio=20)
+    assert {u.code: u.target for u in one_to_twenty.units}["600"] == 5
+    png = cat.coverage_chart(cov)
+    assert png.startswith(charts.PNG_SIGNATURE)
+
+
+async def test_roster_filters_pages_and_export(db):
+    for user in range(1, 13):
+        await cat.sign_up(db, GUILD, user, T0, **{**FORM, "name": f"Member {user:02}"})
+    await cat.sign_up(
+        db, GUILD, 20, T0, **{**FORM, "unit": "600", "name": "=HYPERLINK()"}, requires_approval=True
+    )
+    assert await cat.roster_count(db, GUILD) == 13
+    first = await cat.roster(db, GUILD, limit=10)
+    assert [v.unit_code for v in first][:1] == ["600"] and len(first) == 10
+    unit = await units.find(db, GUILD, "700")
+    assert await cat.roster_count(db, GUILD, unit_id=unit.id) == 12
+    assert [v.user_id for v in await cat.roster(db, GUILD, status="pending")] == [20]
+    with pytest.raises(UserError):
+        await cat.roster(db, GUILD, status="bogus")
+    await cat.log_conversations(db, GUILD, 1, T0, count=3, unit="700")
+    data, count = await cat.export_csv(db, GUILD, 99, T0)
+    rows = list(csv.DictReader(io.StringIO(data.decode())))
+    assert count == 13 and len(rows) == 13
+    assert rows[0]["name"] == "'=HYPERLINK()" and rows[0]["status"] == "pending"
+    member1 = next(r for r in rows if r["user_id"] == "1")
+    assert member1["conversations_logged"] == "3" and member1["unit"] == "700"
+    entry = (await audit.recent(db, GUILD))[0]
+    assert entry.action == "cat.export" and entry.actor_id == 99 and "rows=13" in entry.detail
+
+
+async def test_concern_list_defaults_and_edits(db):
+    assert await cat.concern_list(db, GUILD) == list(cat.DEFAULT_CONCERNS)
+    listed = await cat.add_concern(db, GUILD, "Parking", 9, T0)
+    assert listed[-1] == "Parking" and "wages" in listed
+    with pytest.raises(Conflict):
+        await cat.add_concern(db, GUILD, "parking", 9, T0)
+    assert "wages" not in await cat.remove_concern(db, GUILD, "wages", 9, T0)
+    with pytest.raises(NotFound):
+        await cat.remove_concern(db, GUILD, "wages", 9, T0)
+
+
+async def test_role_failure_is_reported_to_coordinators(db):
+    await cat.sign_up(db, GUILD, 1, T0, **FORM)
+    await cat.report_role_failure(db, GUILD, 1, T0, channel_id=555, why="the role is too high.")
+    v = await cat.get_volunteer(db, GUILD, 1)
+    assert v.role_state == "failed"
+    assert [tuple(r) for r in await deliveries(db, "cat.role_failed")] == [("channel", 555)]
+    assert (await cat.coverage(db, GUILD, T0)).role_failures == 1
+
+
+async def test_personal_data_export_and_delete(db):
+    await cat.sign_up(db, GUILD, 1, T0, **FORM)
+    await cat.log_conversations(db, GUILD, 1, T0, count=2, unit="700")
+    mine = await cat.export_personal_data(db, GUILD, 1)
+    assert mine["name"] == "Ana Ruiz" and mine["conversations_logged"] == 2
+    assert await cat.delete_personal_data(db, GUILD, 1) == 1
+    assert await cat.get_volunteer(db, GUILD, 1) is None
+    # The counts stay, with no one attached.
+    assert await db.fetchval("SELECT sum(count) FROM cat_conversation") == 2
+    assert await cat.export_personal_data(db, GUILD, 1) == {}
