@@ -31,9 +31,11 @@ DUE = (
     "WHERE d.state = 'pending' AND d.due_at <= ? ORDER BY d.due_at, d.id LIMIT ?"
 )
 NEXT_DUE = "SELECT min(due_at) FROM delivery WHERE state = 'pending'"
+# A send Discord accepted is recorded as sent even if the broadcast was cancelled meanwhile:
+# the message is there, and the counts must say so.
 MARK_SENT = (
     "UPDATE delivery SET state = 'sent', channel_id = ?, message_id = ?, attempts = attempts + 1, "
-    "reason = NULL, updated_at = ? WHERE id = ? AND state = 'pending'"
+    "reason = NULL, updated_at = ? WHERE id = ? AND state IN ('pending', 'cancelled')"
 )
 MARK_END = (
     "UPDATE delivery SET state = ?, reason = ?, attempts = attempts + 1, updated_at = ? "
@@ -42,6 +44,10 @@ MARK_END = (
 RETRY = (
     "UPDATE delivery SET attempts = attempts + 1, due_at = ?, reason = ?, updated_at = ? "
     "WHERE id = ? AND state = 'pending'"
+)
+# A 429 that outlasted discord.py's own retries: try again later without counting an attempt.
+POSTPONE = (
+    "UPDATE delivery SET due_at = ?, reason = ?, updated_at = ? WHERE id = ? AND state = 'pending'"
 )
 GET_BROADCAST = "SELECT * FROM broadcast WHERE id = ? AND guild_id = ?"
 CANCEL_BROADCAST = "UPDATE broadcast SET state = 'cancelled' WHERE id = ? AND state = 'queued'"
@@ -59,7 +65,12 @@ SENT_MESSAGES = (
     "SELECT target_kind, target_id, channel_id, message_id FROM delivery "
     "WHERE broadcast_id = ? AND state = 'sent' AND action = 'post'"
 )
+COUNTS_MANY = (
+    "SELECT broadcast_id, state, count(*) FROM delivery "
+    "WHERE broadcast_id IN (SELECT value FROM json_each(?)) GROUP BY broadcast_id, state"
+)
 GET_DM = "SELECT channel_id FROM dm_channel WHERE user_id = ?"
+FORGET_DM = "DELETE FROM dm_channel WHERE user_id = ? AND channel_id = ?"
 PUT_DM = (
     "INSERT INTO dm_channel (user_id, channel_id) VALUES (?, ?) "
     "ON CONFLICT (user_id) DO UPDATE SET channel_id = excluded.channel_id"
@@ -76,7 +87,10 @@ REASON_TEXT = {
     "channel_gone": "the channel no longer exists",
     "missing_access": "the bot may not post there",
     "message_gone": "the message to edit was deleted",
+    "rate_limited": "Discord asked the bot to slow down (retrying)",
+    "timed out": "Discord did not answer in time",
 }
+STATES = ("pending", "sent", "skipped", "failed", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -149,8 +163,15 @@ async def enqueue(
     `payload` is a message as bot.render.message() builds it; it must carry allowed_mentions.
     Call inside the transaction that records what the broadcast is about.
     """
-    if "allowed_mentions" not in payload:
+    mentions = payload.get("allowed_mentions")
+    if not isinstance(mentions, dict):
         raise ValueError("a broadcast payload must say whom it may ping (allowed_mentions)")
+    if mentions.get("parse"):
+        raise ValueError("allowed_mentions.parse must be empty: name the roles or users to ping")
+    targets = list(targets)
+    posts = any(t.edit_message_id is None for t in targets)
+    if posts and not (payload.get("content") or payload.get("embeds") or payload.get("files")):
+        raise ValueError("a posted broadcast needs content, embeds or files")
     when = scheduled_for or now
     async with db.transaction():
         broadcast_id = await db.execute(
@@ -204,6 +225,13 @@ async def mark_sent(
     await db.execute(MARK_SENT, (channel_id, message_id, to_db(now), delivery_id))
 
 
+async def postpone(
+    db: Database, delivery_id: int, when: datetime, reason: str, now: datetime
+) -> None:
+    """Discord asked to slow down: try again at `when`, without counting it as an attempt."""
+    await db.execute(POSTPONE, (to_db(when), reason, to_db(now), delivery_id))
+
+
 async def mark_skipped(db: Database, delivery_id: int, reason: str, now: datetime) -> None:
     """Discord will never take this one (DMs closed, channel gone, ...)."""
     await db.execute(MARK_END, ("skipped", reason, to_db(now), delivery_id))
@@ -254,10 +282,19 @@ async def cancel(db: Database, guild_id: int, broadcast_id: int, now: datetime) 
 
 async def counts(db: Database, broadcast_id: int) -> dict[str, int]:
     """How many deliveries of a broadcast are in each state (all states present)."""
-    totals = dict.fromkeys(("pending", "sent", "skipped", "failed", "cancelled"), 0)
+    totals = dict.fromkeys(STATES, 0)
     for state, n in await db.fetchall(COUNTS, (broadcast_id,)):
         totals[state] = n
     return totals
+
+
+async def counts_many(db: Database, broadcast_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """`counts` for several broadcasts in one query (lists of announcements)."""
+    ids = [int(i) for i in broadcast_ids]
+    result = {i: dict.fromkeys(STATES, 0) for i in ids}
+    for broadcast_id, state, n in await db.fetchall(COUNTS_MANY, (json.dumps(ids),)):
+        result[broadcast_id][state] = n
+    return result
 
 
 async def reasons(db: Database, broadcast_id: int) -> list[tuple[str, str, int]]:
@@ -278,6 +315,11 @@ async def dm_channel(db: Database, user_id: int) -> int | None:
 async def remember_dm_channel(db: Database, user_id: int, channel_id: int) -> None:
     """Keep the member's DM channel so it is opened once."""
     await db.execute(PUT_DM, (user_id, channel_id))
+
+
+async def forget_dm_channel(db: Database, user_id: int, channel_id: int) -> None:
+    """The remembered DM channel is gone: open a new one next time."""
+    await db.execute(FORGET_DM, (user_id, channel_id))
 
 
 async def backlog(db: Database, now: datetime) -> tuple[int, datetime | None]:
