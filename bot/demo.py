@@ -16,7 +16,7 @@ from bot.db import Database
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 
 # Domain modules with demo content, loaded in this order (units before what refers to them).
-CAPABILITIES: list[str] = ["bot.units", "bot.updates", "bot.events"]
+CAPABILITIES: list[str] = ["bot.units", "bot.updates", "bot.events", "bot.faq"]
 
 
 async def load(db: Database, guild_id: int, now: datetime) -> list[str]:
