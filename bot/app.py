@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
+import os
 import pkgutil
 from pathlib import Path
 from typing import Any
@@ -15,12 +18,13 @@ from discord import app_commands
 from discord.ext import commands
 
 import cogs
-from bot import ui
+from bot import backups, ui
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
 from bot.delivery_worker import DeliveryWorker
 from bot.scheduler import Scheduler
+from bot.status import Heartbeat
 
 log = logging.getLogger("rankfile")
 
@@ -81,11 +85,13 @@ class Rankfile(commands.Bot):
         self.scheduler = Scheduler(self.db, self.clock)
         self.delivery: DeliveryWorker | None = None
         self.started_at = self.clock.now()
+        self.heartbeat = Heartbeat(self.db)
+        self._ops_task: asyncio.Task | None = None
 
     async def setup_hook(self) -> None:
         """Open and migrate the database, load cogs, start timers and delivery, sync."""
         await self.db.open()
-        applied = await self.db.migrate()
+        applied = await self.migrate_with_backup()
         if applied:
             log.info("applied migrations %s", applied)
         for module in cog_modules():
@@ -97,6 +103,57 @@ class Rankfile(commands.Bot):
         self.delivery.start()
         if self.sync_commands:
             await self.sync_if_changed()
+        await self.heartbeat.started(self.clock.now(), os.getpid(), await self.db.schema_version())
+        if not self.clock.manual:
+            # Real time only: tests and the sandbox call backup_if_due() themselves.
+            self._ops_task = asyncio.create_task(self._ops_loop(), name="rankfile-bg:ops")
+
+    @property
+    def backup_dir(self) -> Path:
+        """Where backups go: RANKFILE_BACKUP_DIR, else backups/ next to the database."""
+        return backups.backup_dir(self.settings.db_path, self.settings.backup_dir)
+
+    async def migrate_with_backup(self) -> list[int]:
+        """Apply pending migrations, after a backup when the file already holds data.
+
+        A file newer than this code raises DatabaseTooNew before anything is written.
+        """
+        pending = await self.db.pending_migrations()
+        if pending and await self.db.schema_version() > 0:
+            made = await backups.make_backup(
+                self.db,
+                self.backup_dir,
+                self.clock.now(),
+                reason=f"before-v{pending[-1].version}",
+                keep=self.settings.backup_keep,
+            )
+            log.info("backup %s made before migrating", made.path.name)
+        return await self.db.migrate()
+
+    async def backup_if_due(self) -> backups.BackupFile | None:
+        """Make the daily backup if the newest one is a day old (or there is none)."""
+        return await backups.backup_if_due(
+            self.db, self.backup_dir, self.clock.now(), keep=self.settings.backup_keep
+        )
+
+    async def on_socket_event_type(self, event_type: str) -> None:
+        """Note that Discord spoke (written at most every 30 s) for `rankfile status`."""
+        await self.heartbeat.heard(event_type, self.clock.now(), len(self.guilds))
+
+    async def _ops_loop(self) -> None:
+        # Every 30 s: an open gateway counts as hearing from Discord (quiet servers send
+        # no events for hours); every hour: the daily backup when it is due.
+        beats = 0
+        while True:
+            await asyncio.sleep(30)
+            try:
+                if self.ws is not None and self.ws.open and self.is_ready():
+                    await self.heartbeat.heard("gateway open", self.clock.now(), len(self.guilds))
+                if beats % 120 == 2:
+                    await self.backup_if_due()
+            except Exception:
+                log.exception("ops loop: heartbeat or backup failed")
+            beats += 1
 
     async def sync_if_changed(self) -> None:
         """Sync commands to Discord only when they changed (or to the dev server, always)."""
@@ -130,5 +187,11 @@ class Rankfile(commands.Bot):
         if self.delivery is not None:
             await self.delivery.stop()
         self.scheduler.shutdown()
+        if self._ops_task is not None:
+            self._ops_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ops_task
+        with contextlib.suppress(Exception):
+            await self.heartbeat.stopped(self.clock.now())
         await super().close()
         await self.db.close()

@@ -35,7 +35,7 @@ SANDBOX_START = datetime(2024, 7, 10, 17, 0, tzinfo=UTC)
 # Capabilities with commands of their own (`rankfile faq ...`): each module has
 # `add_commands(subparsers)` that adds its parsers with `set_defaults(func=...)`, where
 # func(settings, args) -> exit code.
-CLI_MODULES: list[str] = []
+CLI_MODULES: list[str] = ["bot.cli_ops"]
 
 
 def _fail(message: str) -> int:
@@ -80,6 +80,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         token = settings.require_token()
     except ConfigError as exc:
         return _fail(str(exc))
+    from bot.cli_ops import preflight
+
+    if problem := preflight(settings):  # a foreign or too-new database: one line, no start
+        return _fail(problem)
     from bot.app import Rankfile
     from bot.logs import setup_logging
 
@@ -128,6 +132,11 @@ def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     """Database maintenance: migrate, backup."""
     from bot.db import Database, DatabaseError
+
+    if args.db_command in ("restore", "backups"):
+        from bot.cli_ops import cmd_db_ops
+
+        return cmd_db_ops(settings, args)
 
     async def main() -> int:
         db = Database(settings.db_path)
@@ -193,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("migrate", help="apply pending migrations")
     backup = db_sub.add_parser("backup", help="copy the database safely while the bot runs")
     backup.add_argument("path")
+    importlib.import_module("bot.cli_ops").add_db_commands(db_sub)
     db.set_defaults(func=cmd_db)
 
     demo_parser = sub.add_parser("demo", help="demo content")

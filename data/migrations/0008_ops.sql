@@ -10,6 +10,7 @@ CREATE TABLE heartbeat (
     guild_count   INTEGER NOT NULL DEFAULT 0,
     pid           INTEGER,
     version       INTEGER,
+    stopped_at    TEXT,
     updated_at    TEXT NOT NULL
 );
 
