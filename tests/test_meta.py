@@ -22,8 +22,16 @@ from bot.permissions import Access, access_of
 ROOT = Path(__file__).resolve().parent.parent
 # Modules of bot/ that talk to Discord; every other module of bot/ is domain and must not.
 GLUE = {
-    "app", "ui", "permissions", "delivery_worker", "scheduler", "fake_discord", "driver",
-    "sandbox", "cli", "__main__",
+    "app",
+    "ui",
+    "permissions",
+    "delivery_worker",
+    "scheduler",
+    "fake_discord",
+    "driver",
+    "sandbox",
+    "cli",
+    "__main__",
 }
 
 
