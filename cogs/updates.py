@@ -1,0 +1,372 @@
+"""/update (organizers: post, edit, retract, topics) and /updates (members: latest, list, show,
+search)."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import permissions, ui, units, updates
+from bot.app import Rankfile
+from bot.errors import Conflict
+from bot.permissions import HIDDEN_BEHIND, Access, requires
+from bot.render import Colour, Limits, embed, truncate
+
+
+async def topic_choices(
+    bot: Rankfile, guild_id: int, current: str
+) -> list[app_commands.Choice[str]]:
+    """Topics for a comma-separated option: completes the last item, keeps the ones before."""
+    done, _, typed = current.rpartition(",")
+    prefix = f"{done.strip()}, " if done.strip() else ""
+    names = await updates.topics(bot.db, guild_id, bot.clock.now())
+    found = [n for n in names if typed.strip().lower() in n.lower()][: Limits.CHOICES]
+    return [
+        app_commands.Choice(name=truncate(prefix + n, 100), value=truncate(prefix + n, 100))
+        for n in found
+    ]
+
+
+async def unit_choices(
+    bot: Rankfile, guild_id: int, current: str, *, many: bool = False
+) -> list[app_commands.Choice[str]]:
+    """Units by code or name; with `many`, completes the last of a comma-separated list."""
+    done, _, typed = current.rpartition(",") if many else ("", "", current)
+    prefix = f"{done.strip()}, " if done.strip() else ""
+    found = await units.matching(bot.db, guild_id, typed)
+    return [
+        app_commands.Choice(name=truncate(prefix + u.label, 100), value=prefix + u.code)
+        for u in found
+        if len(prefix + u.code) <= 100
+    ]
+
+
+class UpdateForm(ui.Modal):
+    """Title, text and source link of an update (new or edited)."""
+
+    def __init__(
+        self,
+        cog: Updates,
+        opened_by: int,
+        *,
+        topics: tuple[str, ...] = (),
+        unit_list: tuple[units.Unit, ...] = (),
+        editing: updates.Update | None = None,
+    ) -> None:
+        # One custom_id per opening, so two organizers' forms never cross.
+        what = f"edit:{editing.id}" if editing else "post"
+        title = f"Edit update #{editing.id}" if editing else "New negotiation update"
+        super().__init__(title=title, custom_id=f"update:{what}:{opened_by}", timeout=1800)
+        self.cog, self.topics, self.unit_list, self.editing = cog, topics, unit_list, editing
+        self.headline = discord.ui.TextInput(
+            label="Title",
+            max_length=updates.TITLE_MAX,
+            placeholder="Wages: what we proposed today",
+            default=editing.title if editing else None,
+        )
+        self.body = discord.ui.TextInput(
+            label="Text",
+            style=discord.TextStyle.paragraph,
+            max_length=updates.BODY_MAX,
+            default=editing.body if editing else None,
+        )
+        self.source = discord.ui.TextInput(
+            label="Source link (optional)",
+            required=False,
+            max_length=updates.URL_MAX,
+            placeholder="https://...",
+            default=editing.source_url if editing else None,
+        )
+        for item in (self.headline, self.body, self.source):
+            self.add_item(item)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        db, now = self.cog.bot.db, self.cog.bot.clock.now()
+        if self.editing is not None:
+            await permissions.ensure(interaction, Access.ORGANIZER)
+            edited = await updates.edit(
+                db,
+                interaction.guild_id,
+                self.editing.id,
+                interaction.user.id,
+                now,
+                title=self.headline.value,
+                body=self.body.value,
+                source_url=self.source.value,
+            )
+            await ui.reply(
+                interaction,
+                f"Update #{edited.id} edited: the posted messages are being updated "
+                "and marked edited.",
+                embeds=[updates.update_embed(edited)],
+                ephemeral=True,
+            )
+            return
+        title, body, url = updates.clean_text(
+            self.headline.value, self.body.value, self.source.value
+        )
+        draft = updates.Draft(title, body, url, self.topics, self.unit_list)
+        readers = await updates.audience(
+            db, interaction.guild_id, draft.topics, [u.id for u in draft.units]
+        )
+        preview = updates.Update(
+            0, interaction.guild_id, "update", title, body, url, interaction.user.id, now,
+            None, None, None, None, None, None, draft.topics,
+            tuple(u.id for u in draft.units), tuple(u.code for u in draft.units),
+        )  # fmt: skip
+        shown = updates.update_embed(preview)
+        shown["title"] = truncate("Preview · " + title, Limits.TITLE)
+        await ui.reply(
+            interaction,
+            f"This goes to the updates channel and by DM to **{len(readers)}** subscribers. "
+            "Publish it?",
+            embeds=[shown],
+            view=PublishView(self.cog, draft, interaction.user.id),
+            ephemeral=True,
+        )
+
+
+class PublishView(ui.View):
+    """Publish or cancel a previewed update (only its author may press)."""
+
+    def __init__(self, cog: Updates, draft: updates.Draft, owner_id: int) -> None:
+        super().__init__(owner_id=owner_id, timeout=1800)
+        self.cog, self.draft = cog, draft
+
+    @discord.ui.button(label="Publish", style=discord.ButtonStyle.success)
+    async def publish(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await permissions.ensure(interaction, Access.ORGANIZER)
+        self.stop()
+        update = await updates.publish(
+            self.cog.bot.db,
+            interaction.guild_id,
+            interaction.user.id,
+            self.draft,
+            self.cog.bot.clock.now(),
+        )
+        await ui.update(
+            interaction,
+            f"Published update #{update.id}: it is being posted in the updates channel "
+            "and sent to its subscribers.",
+            embeds=[updates.update_embed(update)],
+            view=None,
+        )
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        self.stop()
+        await ui.update(interaction, "Cancelled: nothing was posted.", view=None)
+
+
+class PagerView(ui.View):
+    """Previous / Next through `/updates list` (only the member who asked may press)."""
+
+    def __init__(
+        self, cog: Updates, owner_id: int, result: updates.Page, filters: dict, label: str | None
+    ) -> None:
+        super().__init__(owner_id=owner_id, timeout=900)
+        self.cog, self.filters, self.label, self.number = cog, filters, label, result.page
+        self._refresh(result)
+
+    def _refresh(self, result: updates.Page) -> None:
+        self.number = result.page
+        self.previous.disabled = result.page <= 0
+        self.next.disabled = result.page >= result.pages - 1
+
+    async def _go(self, interaction: discord.Interaction, step: int) -> None:
+        result = await updates.page(
+            self.cog.bot.db, interaction.guild_id, number=self.number + step, **self.filters
+        )
+        self._refresh(result)
+        await ui.update(interaction, embeds=[updates.page_embed(result, self.label)], view=self)
+
+    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
+    async def previous(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await self._go(interaction, -1)
+
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
+    async def next(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await self._go(interaction, 1)
+
+
+class Updates(commands.Cog):
+    """Negotiation updates."""
+
+    update = app_commands.Group(
+        name="update",
+        description="Post and manage negotiation updates (organizers)",
+        default_permissions=HIDDEN_BEHIND[Access.ORGANIZER],
+        guild_only=True,
+    )
+    updates_group = app_commands.Group(
+        name="updates", description="Read negotiation updates", guild_only=True
+    )
+
+    def __init__(self, bot: Rankfile) -> None:
+        self.bot = bot
+
+    # -- organizers ----------------------------------------------------------------------
+
+    @update.command(name="post", description="Write a negotiation update, preview it, publish it")
+    @app_commands.describe(
+        topics="Topics, separated by commas (wages, AI, ...)",
+        units="Bargaining units it concerns, separated by commas (600, 700, ...)",
+    )
+    @requires(Access.ORGANIZER)
+    async def post(
+        self, interaction: discord.Interaction, topics: str | None = None, units: str | None = None
+    ) -> None:
+        # Check the options before the form, so nothing typed is lost to a wrong topic.
+        found_topics = await updates.resolve_topics(self.bot.db, interaction.guild_id, topics)
+        found_units = await updates.resolve_units(self.bot.db, interaction.guild_id, units)
+        await interaction.response.send_modal(
+            UpdateForm(self, interaction.user.id, topics=found_topics, unit_list=found_units)
+        )
+
+    @update.command(name="edit", description="Correct a published update (marked edited)")
+    @app_commands.describe(id="The update's number, as in #12")
+    @requires(Access.ORGANIZER)
+    async def edit(self, interaction: discord.Interaction, id: int) -> None:  # noqa: A002
+        current = await updates.get(self.bot.db, interaction.guild_id, id)
+        if current.retracted:
+            raise Conflict(
+                f"Update #{id} was retracted: a retracted update can't be edited. "
+                "Post a new update instead."
+            )
+        await interaction.response.send_modal(
+            UpdateForm(self, interaction.user.id, editing=current)
+        )
+
+    @update.command(name="retract", description="Retract an update: its posts show a retraction")
+    @app_commands.describe(
+        id="The update's number, as in #12", reason="Shown to members in place of the update"
+    )
+    @requires(Access.ORGANIZER)
+    async def retract(
+        self,
+        interaction: discord.Interaction,
+        id: int,  # noqa: A002
+        reason: app_commands.Range[str, 1, updates.NOTE_MAX] | None = None,
+    ) -> None:
+        update = await updates.retract(
+            self.bot.db,
+            interaction.guild_id,
+            id,
+            interaction.user.id,
+            self.bot.clock.now(),
+            note=reason,
+        )
+        await ui.reply(
+            interaction,
+            f"Update #{id} retracted: every posted copy is being replaced by this note.",
+            embeds=[updates.retraction_embed(update)],
+            ephemeral=True,
+        )
+
+    @update.command(name="topics", description="Show, add or remove the topics updates use")
+    @app_commands.describe(add="A new topic", remove="A topic to take off the list")
+    @requires(Access.ORGANIZER)
+    async def topics_command(
+        self,
+        interaction: discord.Interaction,
+        add: app_commands.Range[str, 1, updates.TOPIC_MAX] | None = None,
+        remove: str | None = None,
+    ) -> None:
+        db, now, guild = self.bot.db, self.bot.clock.now(), interaction.guild_id
+        notes = []
+        if add:
+            notes.append(
+                f"Added **{await updates.add_topic(db, guild, add, interaction.user.id, now)}**."
+            )
+        if remove:
+            name = await updates.remove_topic(db, guild, remove, interaction.user.id, now)
+            notes.append(f"Removed **{name}** (past updates keep it).")
+        names = await updates.topics(db, guild, now)
+        await ui.reply(
+            interaction,
+            embeds=[
+                embed(
+                    "Update topics",
+                    "\n".join([*notes, "", ", ".join(names) or "No topics."]).strip(),
+                    colour=Colour.INFO,
+                )
+            ],
+            ephemeral=True,
+        )
+
+    @post.autocomplete("topics")
+    async def _post_topics(self, interaction: discord.Interaction, current: str):  # noqa: ANN202
+        return await topic_choices(self.bot, interaction.guild_id, current)
+
+    @post.autocomplete("units")
+    async def _post_units(self, interaction: discord.Interaction, current: str):  # noqa: ANN202
+        return await unit_choices(self.bot, interaction.guild_id, current, many=True)
+
+    @topics_command.autocomplete("remove")
+    async def _remove_topic(self, interaction: discord.Interaction, current: str):  # noqa: ANN202
+        return await topic_choices(self.bot, interaction.guild_id, current.replace(",", " "))
+
+    # -- members -------------------------------------------------------------------------
+
+    @updates_group.command(name="latest", description="The newest negotiation update, in full")
+    async def latest(self, interaction: discord.Interaction) -> None:
+        update = await updates.latest(self.bot.db, interaction.guild_id)
+        if update is None:
+            await ui.reply(interaction, "No negotiation updates yet.", ephemeral=True)
+            return
+        await ui.reply(interaction, embeds=[updates.update_embed(update)], ephemeral=True)
+
+    @updates_group.command(name="list", description="Updates, newest first, by topic or unit")
+    @app_commands.describe(topic="Only updates on this topic", unit="Only updates on this unit")
+    async def list_updates(
+        self, interaction: discord.Interaction, topic: str | None = None, unit: str | None = None
+    ) -> None:
+        db, guild = self.bot.db, interaction.guild_id
+        filters: dict = {"topic": None, "unit_id": None}
+        labels = []
+        if topic:
+            filters["topic"] = await updates.find_topic(db, guild, topic)
+            labels.append(filters["topic"])
+        if unit:
+            found = await units.find(db, guild, unit)
+            filters["unit_id"] = found.id
+            labels.append(found.code)
+        result = await updates.page(db, guild, **filters)
+        label = ", ".join(labels) or None
+        view = PagerView(self, interaction.user.id, result, filters, label)
+        await ui.reply(
+            interaction,
+            embeds=[updates.page_embed(result, label)],
+            view=view if result.pages > 1 else None,
+            ephemeral=True,
+        )
+
+    @updates_group.command(name="show", description="One update, in full")
+    @app_commands.describe(id="The update's number, as in #12")
+    async def show(self, interaction: discord.Interaction, id: int) -> None:  # noqa: A002
+        update = await updates.get(self.bot.db, interaction.guild_id, id)
+        await ui.reply(interaction, embeds=[updates.update_embed(update)], ephemeral=True)
+
+    @updates_group.command(name="search", description="Search the updates' words")
+    @app_commands.describe(query="Words to look for, such as: health plan")
+    async def search(
+        self,
+        interaction: discord.Interaction,
+        query: app_commands.Range[str, 1, updates.QUERY_MAX],
+    ) -> None:
+        hits = await updates.search(self.bot.db, interaction.guild_id, query)
+        await ui.reply(interaction, embeds=[updates.search_embed(query, hits)], ephemeral=True)
+
+    @list_updates.autocomplete("topic")
+    async def _list_topic(self, interaction: discord.Interaction, current: str):  # noqa: ANN202
+        return await topic_choices(self.bot, interaction.guild_id, current.replace(",", " "))
+
+    @list_updates.autocomplete("unit")
+    async def _list_unit(self, interaction: discord.Interaction, current: str):  # noqa: ANN202
+        return await unit_choices(self.bot, interaction.guild_id, current)
+
+
+async def setup(bot: Rankfile) -> None:
+    """Load the cog."""
+    await bot.add_cog(Updates(bot))
