@@ -295,7 +295,7 @@ def server_checks(server: Server) -> list[Check]:
 
     if s.committee_channel_id is not None and int(s.committee_channel_id) in channels:
         committee = channels[int(s.committee_channel_id)]
-        everyone = base_permissions(server.id, -1, roles, (), -1)
+        everyone = base_permissions(server.id, 0, roles, (), -1)  # @everyone alone
         seen = channel_permissions(everyone, committee, server.id, (), None) & VIEW_CHANNEL
         shown = f"#{committee.get('name')}"
         if seen:
@@ -404,7 +404,7 @@ async def discord_checks(
         gid = int(g["id"])
         try:
             server = Server(
-                guild=await fetch(f"/guilds/{gid}"),
+                guild=g,  # the partial guild: a bot never owns a server, so no owner_id needed
                 roles=await fetch(f"/guilds/{gid}/roles"),
                 channels=await fetch(f"/guilds/{gid}/channels"),
                 bot_member=await fetch(f"/guilds/{gid}/members/{bot_id}"),

@@ -1984,6 +1984,7 @@ class FakeDiscord:
                     "id": str(g.id),
                     "name": g.name,
                     "icon": None,
+                    "banner": None,
                     "owner": False,
                     "permissions": str(self.compute_permissions(g.id, self.bot_user.id)),
                     "features": [],

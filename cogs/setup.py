@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import guild_settings
+from bot import doctor, guild_settings
 from bot.app import Rankfile
 from bot.errors import UserError
 from bot.permissions import HIDDEN_BEHIND, Access, requires
@@ -53,6 +53,22 @@ def settings_embed(settings: guild_settings.GuildSettings, notes: list[str] = ()
     )
 
 
+def check_embed(checks: list[doctor.Check]) -> dict:
+    """The doctor's verdicts as one embed: a line per check, the fix under each failure."""
+    lines = []
+    for c in checks:
+        lines.append(f"{'✅' if c.ok else '❌'} **{c.name}**: {c.detail}")
+        if c.fix:
+            lines.append(f"↳ fix: {c.fix}")
+    bad = sum(not c.ok for c in checks)
+    return embed(
+        "rankfile check",
+        "\n".join(lines),
+        footer=f"{len(checks) - bad} passed, {bad} failed (same checks as `rankfile doctor`)",
+        colour=Colour.SUCCESS if not bad else Colour.DANGER,
+    )
+
+
 class Setup(commands.Cog):
     """Server settings for admins."""
 
@@ -71,6 +87,24 @@ class Setup(commands.Cog):
     async def show(self, interaction: discord.Interaction) -> None:
         settings = await guild_settings.get(self.bot.db, interaction.guild_id)
         await reply(interaction, embeds=[settings_embed(settings)], ephemeral=True)
+
+    @setup.command(name="check", description="Check that rankfile can work here, and how to fix it")
+    @requires(Access.ADMIN)
+    async def check(self, interaction: discord.Interaction) -> None:
+        from bot.cli_ops import requested_intents, rest_fetcher
+
+        # Several API reads: say "thinking" first so the 3-second window never closes.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        checks = await doctor.discord_checks(
+            rest_fetcher(self.bot.http),
+            requested_intents(self.bot.intents),
+            lambda gid: guild_settings.get(self.bot.db, gid),
+            only_guild=interaction.guild_id,
+        )
+        checks += await doctor.database_checks(
+            self.bot.db, self.bot.backup_dir, self.bot.clock.now()
+        )
+        await reply(interaction, embeds=[check_embed(checks)], ephemeral=True)
 
     @setup.command(name="channels", description="Choose the channels rankfile posts in")
     @app_commands.describe(
