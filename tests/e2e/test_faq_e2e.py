@@ -1,0 +1,147 @@
+"""/faq and /faqs end to end: autocomplete, answered and unanswered, organizer modals, refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import audit, faq
+from bot.driver import iter_components
+
+# The demo organizer role lacks Manage Messages: as if the server let organizers see /faqs.
+AS_ORGANIZER = {"ignore_default_permissions": True}
+
+
+@pytest.fixture
+async def frig(rig):
+    await faq.load_demo(rig.db, rig.demo.guild_id, rig.clock.now())
+    return rig
+
+
+def assert_no_pings(result) -> None:
+    """Every message body the bot sent says it pings no one."""
+    seen = 0
+    for request in result.requests:
+        body = request.json if isinstance(request.json, dict) else {}
+        data = body.get("data", body)
+        if isinstance(data, dict) and ("content" in data or "embeds" in data):
+            assert data["allowed_mentions"]["parse"] == []
+            assert not data["allowed_mentions"].get("roles")
+            seen += 1
+    assert seen
+
+
+def labels(message: dict) -> list[str]:
+    found = iter_components(message.get("components") or [])
+    return [c["label"] for c in found if c.get("type") == 2]
+
+
+async def test_autocomplete_offers_matching_questions_within_limits(frig):
+    choices = await frig.autocomplete("alice", "/faq question: how does ratif")
+    assert choices and choices[0]["name"] == "How does ratification work?"
+    assert len(choices) <= 25 and all(len(c["name"]) <= 100 for c in choices)
+    everything = await frig.autocomplete("alice", "/faq question: ")
+    assert len(everything) == 22
+
+
+async def test_a_confident_answer_is_public_with_related_and_ask_buttons(frig):
+    r = await frig.command("alice", "/faq question: what is a TA")
+    assert not r.ephemeral
+    [shown] = r.embeds
+    assert shown["title"] == "What is a tentative agreement (TA)?"
+    assert "ratify" in shown["description"]
+    assert any(f["name"] == "Last updated" for f in shown["fields"])
+    buttons = labels(r.reply)
+    assert "Didn't answer it? Ask the committee" in buttons and "Ask anonymously" in buttons
+    assert 1 <= len(buttons) - 2 <= 3
+    assert_no_pings(r)
+
+
+async def test_private_answer_and_picked_choice(frig):
+    r = await frig.command("alice", "/faq question: Who are the 13 Hollywood Locals? private: true")
+    assert r.ephemeral and "Local 892" in r.embeds[0]["description"]
+    assert r.embeds[0]["url"] == "https://basic.iatse.net"
+
+
+async def test_related_question_button_shows_that_answer(frig):
+    r = await frig.command("alice", "/faq question: what is a TA")
+    related = labels(r.reply)[0]
+    shown = await frig.click("bob", related)
+    assert shown.ephemeral and shown.embeds[0]["title"].startswith(related.rstrip("…"))
+
+
+async def test_no_confident_match_says_so_and_offers_ask(frig):
+    r = await frig.command("alice", "/faq question: where is the parking lot")
+    assert r.ephemeral
+    assert r.embeds[0]["title"] == "No confident answer in the FAQ"
+    assert "/ask" in r.embeds[0]["description"]
+    form = await frig.click("alice", "Didn't answer it? Ask the committee")
+    assert form.modal is not None
+    sent = await frig.submit("alice", {"Your question": "Where do we park for the town hall?"})
+    assert sent.ephemeral and "Question #1" in sent.embeds[0]["title"]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        'NEAR("vote" strike, 2) * - : ((',
+        "@everyone when does the contract expire",
+        "x" * 4000,
+        '" OR 1=1 --',
+    ],
+)
+async def test_hostile_questions_are_just_text(frig, hostile):
+    r = await frig.command("alice", f"/faq question: {hostile}")
+    assert r.embeds
+    assert_no_pings(r)
+    choices = await frig.autocomplete("alice", f"/faq question: {hostile[:90]}")
+    assert all(len(c["name"]) <= 100 for c in choices)
+
+
+async def test_members_are_refused_organizer_commands(frig):
+    r = await frig.command("alice", "/faqs add", ignore_default_permissions=True)
+    assert r.ephemeral and "organizer" in r.text
+    r = await frig.command("alice", "/faqs remove entry: #1", ignore_default_permissions=True)
+    assert r.ephemeral and "organizer" in r.text
+    assert len(await faq.all_entries(frig.db, frig.demo.guild_id)) == 22
+
+
+async def test_organizer_adds_edits_and_removes_through_modals_audited(frig):
+    guild = frig.demo.guild_id
+    opened = await frig.command("carol", "/faqs add", **AS_ORGANIZER)
+    assert opened.modal is not None and len(opened.modal["title"]) <= 45
+    saved = await frig.submit(
+        "carol",
+        {
+            "Question": "Is there a strike fund?",
+            "Answer": "Yes: ask your local.",
+            "Other ways to ask it (one per line)": "strike pay\nhardship fund",
+            "Tags (separated by ;)": "strike",
+            "Source link (optional)": "https://example.org/fund",
+        },
+    )
+    assert saved.ephemeral and "Added FAQ #23" in saved.content
+    found = await frig.command("alice", "/faq question: is there strike pay")
+    assert found.embeds[0]["title"] == "Is there a strike fund?"
+
+    edit = await frig.command("carol", "/faqs edit entry: #23", **AS_ORGANIZER)
+    # The form opens filled in with the entry (the driver submits only what a test types).
+    assert "Is there a strike fund?" in str(edit.modal)
+    await frig.submit(
+        "carol", {"Question": "Is there a strike fund?", "Answer": "Yes: ask your local's office."}
+    )
+    assert (await faq.get(frig.db, guild, 23)).answer == "Yes: ask your local's office."
+
+    gone = await frig.command("carol", "/faqs remove entry: #23", **AS_ORGANIZER)
+    assert "Removed FAQ #23" in gone.content
+    actions = [a.action for a in await audit.recent(frig.db, guild, 3)]
+    assert actions == ["faq.remove", "faq.edit", "faq.add"]
+
+
+async def test_bad_source_link_is_refused_and_nothing_saved(frig):
+    await frig.command("carol", "/faqs add", **AS_ORGANIZER)
+    r = await frig.submit(
+        "carol",
+        {"Question": "Q?", "Answer": "A.", "Source link (optional)": "javascript:alert(1)"},
+    )
+    assert r.ephemeral and "https://" in r.text
+    assert len(await faq.all_entries(frig.db, frig.demo.guild_id)) == 22
