@@ -1,0 +1,212 @@
+"""/tracker: where bargaining stands (show, chart) and organizers' status and unit changes."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import guild_settings, timeparse, tracker, ui, units
+from bot.app import Rankfile
+from bot.permissions import Access, requires
+from bot.render import Colour, embed
+from cogs.updates import unit_choices
+
+STATUS_CHOICES = [
+    app_commands.Choice(name=s.label, value=s.code) for s in tracker.STATUSES.values()
+]
+
+
+def _past_date(text: str, zone: str, now: datetime) -> datetime:
+    """A typed date for something that already happened.
+
+    The parser reads a date as its end of day and a date without a year as the next one; a
+    status change is in the past, so today means now and "March 20" means the last March 20.
+    """
+    reached = timeparse.parse_local_time(text, zone, now)
+    if reached > now and tracker.days_between(now, reached, zone) == 0:
+        return now
+    if reached > now and str(reached.year) not in text:
+        try:
+            reached = reached.replace(year=reached.year - 1)
+        except ValueError:  # February 29: the previous year has none; leave it to be refused
+            pass
+    return reached
+
+
+class Tracker(commands.Cog):
+    """The bargaining tracker."""
+
+    # Members read it, so the group is not hidden; `set` and `units` check the organizer role.
+    group = app_commands.Group(
+        name="tracker", description="Where bargaining stands, unit by unit", guild_only=True
+    )
+    units_group = app_commands.Group(
+        name="units", description="Add, edit or remove bargaining units (organizers)", parent=group
+    )
+
+    def __init__(self, bot: Rankfile) -> None:
+        self.bot = bot
+
+    async def _zone(self, guild_id: int) -> str:
+        return (await guild_settings.get(self.bot.db, guild_id)).timezone
+
+    @group.command(name="show", description="Every unit at a glance, or one unit's history")
+    @app_commands.describe(unit="One unit's history (left out: every unit)")
+    async def show(self, interaction: discord.Interaction, unit: str | None = None) -> None:
+        db, now, guild = self.bot.db, self.bot.clock.now(), interaction.guild_id
+        zone = await self._zone(guild)
+        if unit:
+            standing, changes = await tracker.standing(db, guild, unit, now, zone)
+            shown = tracker.unit_embed(standing, changes, now, zone)
+        else:
+            shown = tracker.overview_embed(await tracker.overview(db, guild, now, zone), now, zone)
+        await ui.reply(interaction, embeds=[shown], ephemeral=True)
+
+    @group.command(name="chart", description="The campaign's timeline as a picture")
+    async def chart(self, interaction: discord.Interaction) -> None:
+        db, now, guild = self.bot.db, self.bot.clock.now(), interaction.guild_id
+        view, histories = await tracker.chart_data(db, guild, now, await self._zone(guild))
+        # Drawing takes a few hundred ms of CPU: off the event loop.
+        png = await asyncio.to_thread(tracker.timeline_png, view, histories, now)
+        await ui.reply(
+            interaction,
+            embeds=[
+                embed(
+                    "Bargaining timeline",
+                    f"**{view.reached_ta} of {view.total}** units have reached a tentative "
+                    "agreement. Each row is a unit, colours are statuses, the dashed line is "
+                    "today.",
+                    colour=Colour.INFO,
+                )
+            ],
+            files=[("timeline.png", png)],
+            ephemeral=True,
+        )
+
+    @group.command(name="set", description="Move a unit to a status (organizers)")
+    @app_commands.describe(
+        unit="The bargaining unit",
+        status="Its new status",
+        note="What happened, for members (also the update's text)",
+        date="When it happened, if not today (like March 20)",
+        force="Allow a move backwards or before the current status date",
+        post_update="Post an update about it (default: yes)",
+    )
+    @app_commands.choices(status=STATUS_CHOICES)
+    @requires(Access.ORGANIZER)
+    async def set_status(
+        self,
+        interaction: discord.Interaction,
+        unit: str,
+        status: str,
+        note: app_commands.Range[str, 1, tracker.NOTE_MAX] | None = None,
+        date: str | None = None,
+        force: bool = False,
+        post_update: bool = True,
+    ) -> None:
+        db, now, guild = self.bot.db, self.bot.clock.now(), interaction.guild_id
+        zone = await self._zone(guild)
+        reached = _past_date(date, zone, now) if date else None
+        change, update = await tracker.set_status(
+            db,
+            guild,
+            unit,
+            status,
+            interaction.user.id,
+            now,
+            note=note,
+            reached_at=reached,
+            force=force,
+            post_update=post_update,
+        )
+        found = await units.get(db, guild, change.unit_id)
+        since = timeparse.echo(change.reached_at, zone)
+        text = f"{found.label} is now at **{change.label}** (since {since})."
+        if update is not None:
+            text += f"\nUpdate #{update.id} is being posted and sent to subscribers."
+        await ui.reply(interaction, text, ephemeral=True)
+
+    @units_group.command(name="add", description="Add a bargaining unit (organizers)")
+    @app_commands.describe(
+        code="A short code, like 600",
+        name="The full name, like Local 600, International Cinematographers Guild",
+        member_count="How many members it has",
+        parent="The unit it belongs to, if any",
+    )
+    @requires(Access.ORGANIZER)
+    async def units_add(
+        self,
+        interaction: discord.Interaction,
+        code: app_commands.Range[str, 1, units.CODE_MAX],
+        name: app_commands.Range[str, 1, units.NAME_MAX],
+        member_count: app_commands.Range[int, 0, 10_000_000] | None = None,
+        parent: str | None = None,
+    ) -> None:
+        added = await units.add(
+            self.bot.db,
+            interaction.guild_id,
+            code,
+            name,
+            interaction.user.id,
+            self.bot.clock.now(),
+            parent_code=parent,
+            member_count=member_count,
+        )
+        await ui.reply(interaction, f"Added **{added.label}** (`{added.code}`).", ephemeral=True)
+
+    @units_group.command(
+        name="edit", description="Rename a unit or change its members (organizers)"
+    )
+    @app_commands.describe(
+        unit="The unit to change",
+        name="Its new name",
+        member_count="How many members it has",
+        parent="The unit it belongs to",
+    )
+    @requires(Access.ORGANIZER)
+    async def units_edit(
+        self,
+        interaction: discord.Interaction,
+        unit: str,
+        name: app_commands.Range[str, 1, units.NAME_MAX] | None = None,
+        member_count: app_commands.Range[int, 0, 10_000_000] | None = None,
+        parent: str | None = None,
+    ) -> None:
+        edited = await units.edit(
+            self.bot.db,
+            interaction.guild_id,
+            unit,
+            interaction.user.id,
+            self.bot.clock.now(),
+            name=name,
+            parent_code=parent,
+            member_count=member_count,
+        )
+        await ui.reply(interaction, f"Saved **{edited.label}**.", ephemeral=True)
+
+    @units_group.command(name="remove", description="Remove a unit with no history (organizers)")
+    @app_commands.describe(unit="The unit to remove")
+    @requires(Access.ORGANIZER)
+    async def units_remove(self, interaction: discord.Interaction, unit: str) -> None:
+        removed = await units.remove(
+            self.bot.db, interaction.guild_id, unit, interaction.user.id, self.bot.clock.now()
+        )
+        await ui.reply(interaction, f"Removed **{removed.label}**.", ephemeral=True)
+
+    @show.autocomplete("unit")
+    @set_status.autocomplete("unit")
+    @units_edit.autocomplete("unit")
+    @units_remove.autocomplete("unit")
+    @units_add.autocomplete("parent")
+    @units_edit.autocomplete("parent")
+    async def _unit(self, interaction: discord.Interaction, current: str):  # noqa: ANN202
+        return await unit_choices(self.bot, interaction.guild_id, current)
+
+
+async def setup(bot: Rankfile) -> None:
+    """Load the cog."""
+    await bot.add_cog(Tracker(bot))
