@@ -617,27 +617,17 @@ def buttons(event: Event, *, for_dm: bool = False) -> list[dict[str, Any]]:
     if for_dm:
         row.append(_button("stop", event.id, "Stop reminders", 2))
     else:
-        row.append(_button("remind", event.id, "Remind me", 1, "🔔"))
+        row.append(_button("remind", event.id, "Remind me", 1))
         if event.kind != "deadline":
             row.append(_button("going", event.id, "Going", 3))
             row.append(_button("notgoing", event.id, "Not going", 2))
     if event.kind == "vote":
-        row.append(_button("voted", event.id, "I voted", 3, "🗳️"))
+        row.append(_button("voted", event.id, "I voted", 3))
     return [{"type": 1, "components": row}]
 
 
-def _button(
-    action: str, event_id: int, label: str, style: int, emoji: str | None = None
-) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "type": 2,
-        "style": style,
-        "label": label,
-        "custom_id": button_id(action, event_id),
-    }
-    if emoji:
-        out["emoji"] = {"name": emoji}
-    return out
+def _button(action: str, event_id: int, label: str, style: int) -> dict[str, Any]:
+    return {"type": 2, "style": style, "label": label, "custom_id": button_id(action, event_id)}
 
 
 # -- changes -------------------------------------------------------------------------------

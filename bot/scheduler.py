@@ -56,6 +56,8 @@ class Scheduler:
 
     def shutdown(self) -> None:
         """Stop firing (pending rows stay pending in the database)."""
+        # A manual clock outlives the bot (tests restart it): ignore its moves from now on.
+        self._stopped = True
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
@@ -69,7 +71,7 @@ class Scheduler:
 
     def _on_change(self) -> None:
         # New timers, or a moved manual clock: look again, once, soon.
-        if self._refill_pending:
+        if self._refill_pending or getattr(self, "_stopped", False):
             return
         self._refill_pending = True
         self._spawn(self._refill_soon())

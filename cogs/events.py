@@ -1,0 +1,592 @@
+"""/event (organizers) and /events (members): town halls, votes, deadlines and reminders."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import calendar_ics, events, guild_settings, timeparse, ui
+from bot.app import Rankfile
+from bot.errors import UserError
+from bot.permissions import HIDDEN_BEHIND, Access, requires
+from bot.render import Colour, embed, truncate
+
+log = logging.getLogger("rankfile.events")
+
+KIND_CHOICES = [
+    app_commands.Choice(name="Town hall, webinar, meeting or rally", value="townhall"),
+    app_commands.Choice(name="Vote (ratification, strike authorization, survey)", value="vote"),
+    app_commands.Choice(name="Deadline (a single moment)", value="deadline"),
+]
+_STYLES = {
+    1: discord.ButtonStyle.primary,
+    2: discord.ButtonStyle.secondary,
+    3: discord.ButtonStyle.success,
+    4: discord.ButtonStyle.danger,
+}
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat()
+
+
+def _scheduled_event_body(event: events.Event, session: events.Session) -> dict[str, Any]:
+    """The Discord scheduled event (external: its place or link) mirroring a session."""
+    body: dict[str, Any] = {
+        "name": truncate(event.title, events.TITLE_MAX),
+        "privacy_level": 2,
+        "entity_type": 3,
+        "entity_metadata": {"location": truncate(session.place or "Online", events.PLACE_MAX)},
+        "scheduled_start_time": _iso(session.starts_at),
+        "scheduled_end_time": _iso(session.ends_at or session.starts_at),
+    }
+    if event.description:
+        body["description"] = truncate(event.description, events.DESCRIPTION_MAX)
+    return body
+
+
+def _why(error: discord.HTTPException) -> str:
+    return f"Discord answered {error.status}: {truncate(error.text or 'no reason given', 200)}"
+
+
+class EventButton(discord.ui.DynamicItem[discord.ui.Button], template=events.BUTTON_PATTERN):
+    """Remind me / Going / Not going / I voted / Stop reminders: the event id in the custom_id,
+    so the buttons work on any message, after any restart."""
+
+    def __init__(self, action: str, event_id: int, button: discord.ui.Button | None = None) -> None:
+        super().__init__(
+            button or discord.ui.Button(label=action, custom_id=events.button_id(action, event_id))
+        )
+        self.action = action
+        self.event_id = event_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: Any
+    ) -> EventButton:
+        return cls(match["action"], int(match["event_id"]), item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        # DynamicItem errors do not reach the tree's handler: report them here.
+        try:
+            await self._act(interaction)
+        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
+            await ui.report_error(interaction, error)
+
+    async def _act(self, interaction: discord.Interaction) -> None:
+        bot: Rankfile = interaction.client  # type: ignore[assignment]
+        db, now, user_id = bot.db, bot.clock.now(), interaction.user.id
+        if self.action == "remind":
+            on = await events.toggle_reminders(db, self.event_id, user_id, now)
+            event = await events.get_any(db, self.event_id)
+            if on:
+                offsets = events.describe_offsets(await events.offsets_of(db, event), event.kind)
+                text = (
+                    f"🔔 You'll get a DM for **{event.title}**: {offsets}. "
+                    "Press Remind me again to stop."
+                )
+            else:
+                text = f"🔕 No more reminders for **{event.title}**."
+        elif self.action == "stop":
+            await events.stop_reminders(db, self.event_id, user_id)
+            event = await events.get_any(db, self.event_id)
+            text = f"🔕 No more reminders for **{event.title}**."
+        elif self.action in ("going", "notgoing"):
+            status = "going" if self.action == "going" else "not_going"
+            event = await events.rsvp(db, self.event_id, user_id, status, now)
+            text = (
+                f"✅ You're going to **{event.title}**. Only counts are shown to organizers."
+                if status == "going"
+                else f"Noted: not going to **{event.title}**."
+            )
+        else:  # voted
+            event, first = await events.mark_voted(db, self.event_id, user_id, now)
+            text = (
+                f"🗳️ Thanks for voting in **{event.title}**. Your reminders for this vote have "
+                "stopped. Organizers see only how many said they voted, never who."
+            )
+            if not first:
+                text = f"You already said you voted in **{event.title}**: nothing more to do."
+        await ui.reply(interaction, text, ephemeral=True)
+
+
+def event_view(event: events.Event, *, for_dm: bool = False) -> discord.ui.View | None:
+    """The event's persistent buttons as a view (the same ones reminders carry)."""
+    rows = events.buttons(event, for_dm=for_dm)
+    if not rows:
+        return None
+    view = discord.ui.View(timeout=None)
+    for spec in rows[0]["components"]:
+        action = spec["custom_id"].split(":")[1]
+        button = discord.ui.Button(
+            label=spec["label"],
+            style=_STYLES[spec["style"]],
+            custom_id=spec["custom_id"],
+        )
+        view.add_item(EventButton(action, event.id, button))
+    return view
+
+
+class DetailsModal(ui.Modal):
+    """Title and description of a new event; then the preview."""
+
+    def __init__(
+        self, cog: Events, kind: str, times: tuple[datetime, datetime | None], **opts: Any
+    ):
+        super().__init__(title=f"New {events.KIND_LABEL[kind].lower()}")
+        self.cog, self.kind, self.times, self.opts = cog, kind, times, opts
+        self.name = discord.ui.TextInput(
+            label="Title", max_length=events.TITLE_MAX, placeholder="Town hall on the MOA"
+        )
+        self.body = discord.ui.TextInput(
+            label="Description",
+            style=discord.TextStyle.paragraph,
+            required=False,
+            max_length=events.DESCRIPTION_MAX,
+        )
+        self.add_item(self.name)
+        self.add_item(self.body)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        draft = events.make_draft(
+            self.kind,
+            self.name.value,
+            self.body.value,
+            self.times[0],
+            self.times[1],
+            self.opts["place"],
+            self.opts["unit_ids"],
+            self.opts["zone"],
+            self.opts["how_to_vote"],
+        )
+        await self.cog.preview(interaction, draft)
+
+
+class PreviewView(ui.View):
+    """Save or Cancel after the organizer has seen the times as the bot understood them."""
+
+    def __init__(self, cog: Events, draft: events.Draft, owner_id: int) -> None:
+        super().__init__(owner_id=owner_id, timeout=900)
+        self.cog, self.draft = cog, draft
+
+    @discord.ui.button(label="Save", style=discord.ButtonStyle.success)
+    async def save(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await permissions_ensure(interaction)
+        self.stop()
+        await self.cog.save(interaction, self.draft)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def drop(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.stop()
+        await ui.update(interaction, "Not saved: nothing was created.", view=None)
+
+
+async def permissions_ensure(interaction: discord.Interaction) -> None:
+    """Organizers only, checked again when a button is pressed."""
+    from bot import permissions
+
+    await permissions.ensure(interaction, Access.ORGANIZER)
+
+
+class Events(commands.Cog):
+    """Town halls, votes and deadlines with reminders."""
+
+    event = app_commands.Group(
+        name="event",
+        description="Create and manage town halls, votes and deadlines (organizers)",
+        default_permissions=HIDDEN_BEHIND[Access.ORGANIZER],
+        guild_only=True,
+    )
+    events_group = app_commands.Group(
+        name="events", description="Upcoming town halls, votes and deadlines", guild_only=True
+    )
+
+    def __init__(self, bot: Rankfile) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(EventButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(EventButton)
+
+    async def _zone(self, guild_id: int | None) -> str:
+        return (await guild_settings.get(self.bot.db, guild_id or 0)).timezone
+
+    # -- organizers ---------------------------------------------------------------------
+
+    @event.command(name="create", description="Create a town hall, vote or deadline")
+    @app_commands.describe(
+        kind="What it is",
+        start="When it starts or voting opens, in the server's time zone (e.g. July 13 noon)",
+        end="When it ends or voting closes (a town hall defaults to one hour)",
+        place="Where, or the meeting link (needed for a town hall)",
+        units="Bargaining units it is for, by code, separated by commas (e.g. 600, 700)",
+        how_to_vote="For a vote: the official way to vote (link or instructions)",
+    )
+    @app_commands.choices(kind=KIND_CHOICES)
+    @requires(Access.ORGANIZER)
+    async def create(
+        self,
+        interaction: discord.Interaction,
+        kind: app_commands.Choice[str],
+        start: str,
+        end: str | None = None,
+        place: str | None = None,
+        units: str | None = None,
+        how_to_vote: str | None = None,
+    ) -> None:
+        zone = await self._zone(interaction.guild_id)
+        times = events.parse_times(kind.value, start, end, zone, self.bot.clock.now())
+        unit_ids = await events.resolve_units(self.bot.db, interaction.guild_id, units)
+        # Checked now so that a bad place is refused before the modal is typed.
+        events.make_draft(
+            kind.value, "check", "", times[0], times[1], place, unit_ids, zone, how_to_vote
+        )
+        await interaction.response.send_modal(
+            DetailsModal(
+                self,
+                kind.value,
+                times,
+                place=place,
+                unit_ids=unit_ids,
+                zone=zone,
+                how_to_vote=how_to_vote,
+            )
+        )
+
+    async def preview(self, interaction: discord.Interaction, draft: events.Draft) -> None:
+        """Echo what was understood, as Discord timestamps and the server's wall time."""
+        lines = [f"**{events.KIND_LABEL[draft.kind]}: {draft.title}**"]
+        opening = {"vote": "Opens", "deadline": "At"}.get(draft.kind, "Starts")
+        lines.append(f"{opening}: {timeparse.echo(draft.starts_at, draft.timezone)}")
+        if draft.ends_at is not None:
+            closing = "Closes" if draft.kind == "vote" else "Ends"
+            lines.append(f"{closing}: {timeparse.echo(draft.ends_at, draft.timezone)}")
+        if draft.place:
+            lines.append(f"Where: {draft.place}")
+        offsets = await events.default_offsets(self.bot.db, interaction.guild_id, draft.kind)
+        lines.append(f"Reminders: {events.describe_offsets(offsets, draft.kind)}")
+        if draft.kind == "townhall":
+            lines.append("A Discord scheduled event will be created for it.")
+        lines.append("\nSave it?")
+        await ui.reply(
+            interaction,
+            embeds=[embed("Check the times", "\n".join(lines), colour=Colour.WARNING)],
+            view=PreviewView(self, draft, interaction.user.id),
+            ephemeral=True,
+        )
+
+    async def save(self, interaction: discord.Interaction, draft: events.Draft) -> None:
+        """Save the previewed event, then mirror a town hall as a Discord scheduled event."""
+        now = self.bot.clock.now()
+        event = await events.create(
+            self.bot.db, interaction.guild_id, interaction.user.id, draft, now
+        )
+        notes = [f"Saved as event #{event.id}."]
+        notes += await self._sync_discord(event)
+        await ui.update(
+            interaction,
+            "\n".join(notes),
+            embeds=[events.event_embed(event, now)],
+            view=None,
+        )
+
+    async def _sync_discord(self, event: events.Event) -> list[str]:
+        """Create, edit or delete the Discord scheduled events of a town hall (after commit).
+
+        A failure is reported to the organizer and never loses the event.
+        """
+        if event.kind != "townhall":
+            return []
+        notes: list[str] = []
+        http = self.bot.http
+        for session in event.sessions:
+            try:
+                if event.state == "cancelled" or session.state == "cancelled":
+                    if session.discord_event_id:
+                        await http.delete_scheduled_event(event.guild_id, session.discord_event_id)
+                        await events.set_discord_event(self.bot.db, session.id, None)
+                        notes.append("The Discord scheduled event was deleted.")
+                elif session.discord_event_id:
+                    await http.edit_scheduled_event(
+                        event.guild_id,
+                        session.discord_event_id,
+                        **_scheduled_event_body(event, session),
+                    )
+                    notes.append("The Discord scheduled event was updated.")
+                else:
+                    made = await http.create_guild_scheduled_event(
+                        event.guild_id, **_scheduled_event_body(event, session)
+                    )
+                    await events.set_discord_event(self.bot.db, session.id, int(made["id"]))
+                    notes.append("A Discord scheduled event was created for it.")
+            except discord.NotFound:
+                if session.discord_event_id:
+                    # Deleted by hand in Discord: forget it; the next edit creates a new one.
+                    await events.set_discord_event(self.bot.db, session.id, None)
+                notes.append("The Discord scheduled event was gone (deleted in Discord).")
+            except discord.HTTPException as error:
+                log.warning("scheduled event sync failed for event %s: %s", event.id, error.status)
+                notes.append(
+                    f"⚠️ The event is saved, but the Discord scheduled event could not be "
+                    f"updated ({_why(error)}). `/event edit id: {event.id}` tries again."
+                )
+        return notes
+
+    @event.command(name="edit", description="Change an event; its reminders follow")
+    @app_commands.describe(
+        id="The event's number (from /events upcoming)",
+        title="New title",
+        description="New description",
+        start="New start or opening (server's time zone); the length is kept",
+        end="New end or close",
+        place="New place or link",
+        units="New bargaining units, by code, separated by commas",
+        how_to_vote="For a vote: the official way to vote",
+    )
+    @requires(Access.ORGANIZER)
+    async def edit(
+        self,
+        interaction: discord.Interaction,
+        id: int,  # noqa: A002 - the option members see
+        title: str | None = None,
+        description: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        place: str | None = None,
+        units: str | None = None,
+        how_to_vote: str | None = None,
+    ) -> None:
+        db, now = self.bot.db, self.bot.clock.now()
+        event = await events.get(db, interaction.guild_id, id)
+        zone = event.timezone
+        starts_at = timeparse.parse_local_time(start, zone, now) if start else None
+        ends_at = timeparse.parse_local_time(end, zone, now, allow_past=True) if end else None
+        if ends_at is not None and event.kind == "deadline":
+            raise UserError("A deadline is a single moment: it has no end.")
+        unit_ids = await events.resolve_units(db, interaction.guild_id, units) if units else None
+        updated = await events.edit(
+            db,
+            interaction.guild_id,
+            id,
+            interaction.user.id,
+            now,
+            title=title,
+            description=description,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            place=place,
+            how_to_vote=how_to_vote,
+            unit_ids=unit_ids,
+        )
+        lines = [f"Event #{id} saved."]
+        if starts_at or ends_at:
+            lines.append(f"Starts: {timeparse.echo(updated.session.starts_at, zone)}")
+            if updated.session.ends_at:
+                lines.append(f"Ends: {timeparse.echo(updated.session.ends_at, zone)}")
+            lines.append("Its reminders were rescheduled.")
+        lines += await self._sync_discord(updated)
+        await ui.reply(
+            interaction,
+            "\n".join(lines),
+            embeds=[events.event_embed(updated, now)],
+            ephemeral=True,
+        )
+
+    @event.command(name="cancel", description="Cancel an event and tell those who asked")
+    @app_commands.describe(id="The event's number", reason="Why (shown to members)")
+    @requires(Access.ORGANIZER)
+    async def cancel(
+        self,
+        interaction: discord.Interaction,
+        id: int,  # noqa: A002
+        reason: str | None = None,
+    ) -> None:
+        now = self.bot.clock.now()
+        event, told = await events.cancel(
+            self.bot.db, interaction.guild_id, id, interaction.user.id, reason, now
+        )
+        lines = [
+            f"Event #{id} cancelled. Its reminders are stopped; the announcements channel and "
+            f"{told} member{'s' if told != 1 else ''} who asked for reminders will be told."
+        ]
+        lines += await self._sync_discord(event)
+        await ui.reply(interaction, "\n".join(lines), ephemeral=True)
+
+    @event.command(name="reminders", description="See and change an event's reminders")
+    @app_commands.describe(
+        id="The event's number",
+        offsets="New offsets, e.g. `7d, 1d, 1h` (votes: `open, 3d, 1d, 3h`), `default` or `none`",
+    )
+    @requires(Access.ORGANIZER)
+    async def reminders(
+        self,
+        interaction: discord.Interaction,
+        id: int,  # noqa: A002
+        offsets: str | None = None,
+    ) -> None:
+        db, now = self.bot.db, self.bot.clock.now()
+        event = await events.get(db, interaction.guild_id, id)
+        notes = []
+        if offsets is not None:
+            chosen = events.parse_offsets(offsets, event.kind)
+            event, count = await events.set_offsets(
+                db, interaction.guild_id, id, interaction.user.id, chosen, now
+            )
+            notes.append(f"Saved: {count} reminder{'s' if count != 1 else ''} pending.")
+        in_force = await events.offsets_of(db, event)
+        source = "this event's own" if event.reminder_offsets is not None else "the server default"
+        lines = [f"Offsets ({source}): {events.describe_offsets(in_force, event.kind)}", ""]
+        state_words = {
+            "pending": "⏳ due",
+            "fired": "✅ sent",
+            "missed": "⚠️ missed",
+            "failed": "❌ failed",
+        }
+        shown = [t for t in await events.reminders(db, id) if t.state in state_words]
+        for t in shown:
+            word = state_words[t.state]
+            late = " (late)" if t.late else ""
+            what = events.describe_offset(t.payload.get("offset"), event.kind)
+            lines.append(
+                f"{word}{late} {timeparse.discord_timestamp(t.due_at, 'F')} "
+                f"({timeparse.discord_timestamp(t.due_at, 'R')}): {what}"
+            )
+        if not shown:
+            lines.append("No reminders (all offsets are already past, or set to none).")
+        if any(t.state == "missed" for t in shown):
+            lines.append("\nMissed: the bot was offline until after the event started or closed.")
+        await ui.reply(
+            interaction,
+            "\n".join(notes) or None,
+            embeds=[embed(f"Reminders for #{id}: {event.title}", "\n".join(lines))],
+            ephemeral=True,
+        )
+
+    @event.command(name="defaults", description="The server's default reminders for a kind")
+    @app_commands.describe(
+        kind="Which kind of event",
+        offsets="e.g. `7d, 1d, 1h` (votes may include `open`), or `default` for the built-in",
+    )
+    @app_commands.choices(kind=KIND_CHOICES)
+    @requires(Access.ORGANIZER)
+    async def defaults(
+        self, interaction: discord.Interaction, kind: app_commands.Choice[str], offsets: str
+    ) -> None:
+        chosen = events.parse_offsets(offsets, kind.value)
+        result = await events.set_default_offsets(
+            self.bot.db,
+            interaction.guild_id,
+            interaction.user.id,
+            kind.value,
+            chosen,
+            self.bot.clock.now(),
+        )
+        await ui.reply(
+            interaction,
+            f"Default reminders for {events.KIND_LABEL[kind.value].lower()}s: "
+            f"{events.describe_offsets(result, kind.value)}. Events without their own "
+            "offsets were rescheduled.",
+            ephemeral=True,
+        )
+
+    @event.command(name="turnout", description="Counts for an event: reminders, RSVPs, I voted")
+    @app_commands.describe(id="The event's number")
+    @requires(Access.ORGANIZER)
+    async def turnout(self, interaction: discord.Interaction, id: int) -> None:  # noqa: A002
+        event = await events.get(self.bot.db, interaction.guild_id, id)
+        counts = await events.turnout(self.bot.db, interaction.guild_id, id)
+        fields = [
+            ("Asked for reminders", str(counts.asked_reminders), True),
+            ("Going", str(counts.going), True),
+            ("Not going", str(counts.not_going), True),
+        ]
+        if event.kind == "vote":
+            fields.append(("Said they voted", str(counts.said_voted), True))
+            for label, n, members in counts.per_unit:
+                share = f" of {members} ({n / members:.0%})" if members else ""
+                fields.append((truncate(label, 200), f"{n}{share}", True))
+        await ui.reply(
+            interaction,
+            embeds=[
+                embed(
+                    f"Turnout: {event.title}",
+                    "Counts only: the bot never shows who RSVPed or who said they voted.",
+                    fields=fields,
+                )
+            ],
+            ephemeral=True,
+        )
+
+    # -- members ------------------------------------------------------------------------
+
+    @events_group.command(name="upcoming", description="The next town halls, votes and deadlines")
+    async def upcoming(self, interaction: discord.Interaction) -> None:
+        now = self.bot.clock.now()
+        listed = await events.upcoming(self.bot.db, interaction.guild_id, now)
+        if not listed:
+            await ui.reply(interaction, "Nothing is scheduled yet.", ephemeral=True)
+            return
+        lines = []
+        for e in listed:
+            when = timeparse.discord_timestamp(e.starts_at, "R")
+            if e.kind == "vote" and e.starts_at <= now:
+                when = f"open, closes {timeparse.discord_timestamp(e.closes_at, 'R')}"
+            lines.append(
+                f"`#{e.id}` **{truncate(e.label, 150)}**: {when} "
+                f"({timeparse.discord_timestamp(e.starts_at, 'f')})"
+            )
+        await ui.reply(
+            interaction,
+            embeds=[
+                embed(
+                    "Upcoming",
+                    "\n".join(lines),
+                    footer="/events show id: N for details and reminders",
+                )
+            ],
+            ephemeral=True,
+        )
+
+    @events_group.command(name="show", description="One event, with Remind me and RSVP buttons")
+    @app_commands.describe(id="The event's number (from /events upcoming)")
+    async def show(self, interaction: discord.Interaction, id: int) -> None:  # noqa: A002
+        event = await events.get(self.bot.db, interaction.guild_id, id)
+        await ui.reply(
+            interaction,
+            embeds=[events.event_embed(event, self.bot.clock.now())],
+            view=event_view(event),
+            ephemeral=True,
+        )
+
+    @events_group.command(name="calendar", description="An .ics file for your calendar app")
+    @app_commands.describe(id="One event's number; leave out for every upcoming event")
+    async def calendar(self, interaction: discord.Interaction, id: int | None = None) -> None:  # noqa: A002
+        db = self.bot.db
+        if id is not None:
+            chosen = [await events.get(db, interaction.guild_id, id)]
+        else:
+            chosen = await events.upcoming(db, interaction.guild_id, self.bot.clock.now(), 100)
+            if not chosen:
+                raise UserError("Nothing is scheduled yet, so there is no calendar to add.")
+        data = calendar_ics.calendar(chosen)
+        name = calendar_ics.filename(chosen[0] if id is not None else None)
+        await ui.reply(
+            interaction,
+            "Open the attached file to add "
+            + ("the event" if id is not None else f"{len(chosen)} events")
+            + " to your calendar (times carry their zone).",
+            files=[(name, data)],
+            ephemeral=True,
+        )
+
+
+async def setup(bot: Rankfile) -> None:
+    """Load the cog."""
+    await bot.add_cog(Events(bot))
