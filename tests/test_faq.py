@@ -171,3 +171,26 @@ def test_stem_joins_word_forms():
     assert faq.stem("ratify") == faq.stem("ratified") == faq.stem("ratification")
     assert faq.stem("expire") == faq.stem("expires") == faq.stem("expiration")
     assert faq.stem("negotiate") == faq.stem("negotiation") == faq.stem("negotiating")
+
+
+def test_cli_import_export_search_json(tmp_path, monkeypatch, capsys):
+    import json
+
+    from bot import cli
+
+    monkeypatch.setenv("RANKFILE_DB", str(tmp_path / "cli.db"))
+    source = Path(__file__).parent.parent / "data" / "demo" / "faq.yaml"
+    assert cli.main(["faq", "import", str(source), "--guild", str(GUILD)]) == 0
+    assert "22 added, 0 changed, 0 left" in capsys.readouterr().out
+    assert cli.main(["faq", "import", str(source)]) == 0
+    assert "0 added, 0 changed, 22 left" in capsys.readouterr().out
+    assert cli.main(["faq", "search", "what is a TA", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["question"] == "What is a tentative agreement (TA)?"
+    assert set(rows[0]) >= {"id", "question", "answer", "score"}
+    assert cli.main(["faq", "search", 'NEAR( "weather', "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    out = tmp_path / "faq.yaml"
+    assert cli.main(["faq", "export", str(out)]) == 0
+    assert len(yaml.safe_load(out.read_text())["entries"]) == 22
+    assert cli.main(["faq", "import", str(tmp_path / "missing.yaml")]) == 2
