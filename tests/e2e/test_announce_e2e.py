@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import json
+from pathlib import Path
+
 import pytest
 
-from bot import audit, subscriptions
+from bot import audit, sandbox, subscriptions
 from bot.driver import DriverError
 from bot.fake_discord import SEND_MESSAGES, VIEW_CHANNEL
+from tests.support import T0
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "announce.txt"
 
 POST = ("POST", "/channels/{channel_id}/messages")
 # The demo organizer role lacks Manage Messages: as if the server let organizers see /announce.
@@ -201,3 +208,27 @@ async def test_a_channel_the_bot_cannot_post_in_is_refused(rig):
     assert refused.modal is None and refused.ephemeral
     assert "Send Messages" in refused.text
     assert await rig.db.fetchval("SELECT count(*) FROM announcement") == 0
+
+
+async def test_the_sandbox_script_runs_the_announcement_story(tmp_path):
+    out = io.StringIO()
+    bad = await sandbox.main(
+        tmp_path / "sandbox.db", start=T0, script=SCRIPT, json_mode=True, out=out
+    )
+    actions = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
+    assert bad == 1  # alice: /announce is hidden from members
+    assert "hidden from alice" in actions[-1]["error"]
+    posts = [
+        r
+        for a in actions
+        for r in a["requests"]
+        if r["method"] == "POST" and r["route"] == "/channels/{channel_id}/messages"
+    ]
+    (announced,) = [p for p in posts if p["body"].get("nonce")]
+    assert announced["body"]["embeds"][0]["title"] == "Town hall on the TA"
+    mentions = announced["body"]["allowed_mentions"]
+    assert mentions["parse"] == [] and len(mentions["roles"]) == 1
+    by_action = {a["action"]: a for a in actions}
+    assert "error" not in by_action["/announce cancel id: 2"]
+    refusals = [a for a in actions if a["action"].startswith("/announce send when: 2020")]
+    assert refusals and "already passed" in json.dumps(refusals[0]["requests"])
