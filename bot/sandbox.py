@@ -545,23 +545,10 @@ async def run_sandbox(
 async def prepare_demo_server(bot: commands.Bot, demo: DemoGuild) -> None:
     """Write the demo server's /setup settings and load the demo content (rankfile's bot)."""
     from bot import demo as demo_content
-    from bot import guild_settings
 
     db = bot.db  # type: ignore[attr-defined]
     now = bot.clock.now()  # type: ignore[attr-defined]
-    await guild_settings.update(
-        db,
-        demo.guild_id,
-        None,
-        now,
-        announcements_channel_id=demo.channel("announcements"),
-        updates_channel_id=demo.channel("updates"),
-        committee_channel_id=demo.channel("committee"),
-        organizer_role_id=demo.role("organizer"),
-        cat_role_id=demo.role("cat"),
-        coordinator_role_id=demo.role("cat-coordinator"),
-        timezone="America/Los_Angeles",
-    )
+    await demo_content.prepare_server(db, demo.guild_id, demo.channels, demo.roles, now)
     await demo_content.load(db, demo.guild_id, now)
 
 
