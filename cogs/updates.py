@@ -119,8 +119,8 @@ class UpdateForm(ui.Modal):
         shown["title"] = truncate("Preview · " + title, Limits.TITLE)
         await ui.reply(
             interaction,
-            f"This goes to the updates channel and by DM to **{len(readers)}** subscribers. "
-            "Publish it?",
+            f"This goes to the updates channel and by DM to **{len(readers)}** "
+            f"subscriber{'' if len(readers) == 1 else 's'}. Publish it?",
             embeds=[shown],
             view=PublishView(self.cog, draft, interaction.user.id),
             ephemeral=True,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot import units, updates
@@ -10,6 +12,7 @@ from bot.driver import DriverError
 # Discord hides /update behind Manage Messages; servers show it to the organizer role in their
 # integration settings, which the fake does not model.
 AS_ORGANIZER = {"ignore_default_permissions": True}
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "updates.txt"
 
 
 async def _demo_units(rig):
@@ -125,3 +128,28 @@ async def test_members_are_refused_and_bad_input_explained(rig):
     assert "wages, AI" in [c["value"] for c in choices]
     r = await rig.command("alice", "/updates show id: 42")
     assert "no update #42" in r.text
+
+
+async def test_sandbox_script_runs_clean(tmp_path):
+    import io
+    import json
+
+    from bot import sandbox
+    from tests.support import T0
+
+    out = io.StringIO()
+    script = SCRIPT
+    bad = await sandbox.main(tmp_path / "sb.db", start=T0, script=script, json_mode=True, out=out)
+    actions = {}
+    for line in out.getvalue().splitlines():
+        if line.startswith("{"):
+            obj = json.loads(line)
+            actions.setdefault(obj["action"], json.dumps(obj))
+    assert bad == 0
+    assert "14 of 14** units have reached a tentative agreement" in actions["/tracker show"]
+    assert "details after 100 days" in actions["/tracker show"]
+    assert "timeline.png" in actions["/tracker chart"]
+    assert "**health** **benefits**" in actions["/updates search query: health benefits"].lower()
+    assert "DM to alice" in actions["click Publish"] or "dm" in actions["click Publish"].lower()
+    assert "would move it back" in actions["/tracker set unit: 700 status: negotiating"]
+    assert "Retracted: #13" in actions["/updates show id: 13"]
