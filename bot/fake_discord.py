@@ -1470,7 +1470,7 @@ class FakeDiscord:
         g = self.add_guild(name, owner=erin)
         bot_role = next(r for r in g.roles.values() if r.managed)
         cat = self.add_role(g, "cat", position=1)
-        coord = self.add_role(g, "cat-coordinator", position=2)
+        coord = self.add_role(g, "cat-coordinator", permissions=MANAGE_EVENTS, position=2)
         organizer = self.add_role(
             g, "organizer", permissions=MANAGE_EVENTS | CREATE_EVENTS, position=3
         )

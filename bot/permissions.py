@@ -39,10 +39,13 @@ ROLE_SETTING = {
     Access.COORDINATOR: "coordinator_role_id",
     Access.ORGANIZER: "organizer_role_id",
 }
-# The permission Discord uses to hide each level's top-level commands from members.
+# The permission Discord uses to hide each level's top-level commands from members: organizers
+# and coordinators are given Manage Events (they run town halls; it grants nothing sensitive),
+# admins have Manage Server. An admin can change who sees what in Server Settings >
+# Integrations; the run-time check (`requires`) is what enforces it.
 HIDDEN_BEHIND = {
-    Access.COORDINATOR: discord.Permissions(manage_roles=True),
-    Access.ORGANIZER: discord.Permissions(manage_messages=True),
+    Access.COORDINATOR: discord.Permissions(manage_events=True),
+    Access.ORGANIZER: discord.Permissions(manage_events=True),
     Access.ADMIN: discord.Permissions(manage_guild=True),
 }
 
