@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import json
+from pathlib import Path
+
 import pytest
 
-from bot import audit, faq
+from bot import audit, faq, sandbox
 from bot.driver import iter_components
+from tests.support import T0
 
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "faq.txt"
 # The demo organizer role lacks Manage Messages: as if the server let organizers see /faqs.
 AS_ORGANIZER = {"ignore_default_permissions": True}
 
@@ -145,3 +151,21 @@ async def test_bad_source_link_is_refused_and_nothing_saved(frig):
     )
     assert r.ephemeral and "https://" in r.text
     assert len(await faq.all_entries(frig.db, frig.demo.guild_id)) == 22
+
+
+async def test_sandbox_script_runs_the_faq_and_ask_flow(tmp_path):
+    script = SCRIPT
+    out = io.StringIO()
+    bad = await sandbox.main(tmp_path / "sb.db", start=T0, script=script, json_mode=True, out=out)
+    actions = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+    assert bad == 0, [a for a in actions if a.get("error")]
+    by_action = {a["action"]: json.dumps(a["requests"]) for a in actions}
+    assert "How does ratification work?" in by_action["autocomplete /faq question: how does ratif"]
+    assert "What is a tentative agreement (TA)?" in by_action["/faq question: what is a TA"]
+    assert "No confident answer" in by_action["/faq question: where is the parking lot"]
+    asked = by_action["/ask committee question: Will @everyone get retro pay? anonymous: true"]
+    assert "Anonymous" in asked and "rf:q:faq:1" in asked
+    answered = next(v for k, v in by_action.items() if k.startswith("submit"))
+    assert "Yes, back to August 1." in answered
+    assert "sent to you by DM" in by_action["/ask mine"]
+    assert "Will there be retro pay?" in by_action["/faq question: retro pay"]
