@@ -75,11 +75,13 @@ EXISTS = (
     "SELECT 1 FROM tracker_status_change WHERE guild_id = ? AND unit_id = ? AND status = ? "
     "AND reached_at = ?"
 )
-# When members last heard anything about each unit: one query for the whole overview.
+# When members last heard anything about each unit: one query for the whole overview. A
+# retracted update counts (members heard it), which keeps the query on the covering index
+# bargaining_update_guild instead of reading every update's row.
 LAST_HEARD = (
-    "SELECT x.unit_id, max(u.published_at) FROM bargaining_update_unit x "
-    "JOIN bargaining_update u ON u.id = x.update_id "
-    "WHERE u.guild_id = ? AND u.retracted_at IS NULL GROUP BY x.unit_id"
+    "SELECT x.unit_id, max(u.published_at) FROM bargaining_update u "
+    "JOIN bargaining_update_unit x ON x.update_id = u.id "
+    "WHERE u.guild_id = ? GROUP BY x.unit_id"
 )
 
 

@@ -73,18 +73,23 @@ RETRACT = (
     "UPDATE bargaining_update SET retracted_at = ?, retracted_by = ?, retraction_note = ? "
     "WHERE guild_id = ? AND id = ? AND retracted_at IS NULL"
 )
-# bm25 weights: a word in the title counts five times one in the body.
+# bm25 weights: a word in the title counts five times one in the body. The best ids first, then
+# snippets for those only (a snippet per match would cost as much as the whole search).
 SEARCH = """
-SELECT u.id, u.title, u.published_at,
-       snippet(bargaining_update_fts, -1, :open, :close, '…', 24) AS snippet
-FROM bargaining_update_fts f JOIN bargaining_update u ON u.id = f.rowid
+SELECT u.id FROM bargaining_update_fts f JOIN bargaining_update u ON u.id = f.rowid
 WHERE bargaining_update_fts MATCH :query AND u.guild_id = :guild AND u.retracted_at IS NULL
 ORDER BY bm25(bargaining_update_fts, 5.0, 1.0), u.published_at DESC
 LIMIT :limit
 """
+SNIPPETS = """
+SELECT u.id, u.title, u.published_at,
+       snippet(bargaining_update_fts, -1, :open, :close, '…', 24) AS snippet
+FROM bargaining_update_fts f JOIN bargaining_update u ON u.id = f.rowid
+WHERE bargaining_update_fts MATCH :query AND f.rowid IN (SELECT value FROM json_each(:ids))
+"""
 LAST_FOR_UNIT = (
     "SELECT max(u.published_at) FROM bargaining_update u JOIN bargaining_update_unit x "
-    "ON x.update_id = u.id WHERE u.guild_id = ? AND x.unit_id = ? AND u.retracted_at IS NULL"
+    "ON x.update_id = u.id WHERE u.guild_id = ? AND x.unit_id = ?"
 )
 # Copies of a publication not sent yet go out with the edited text (bot.delivery has no call for
 # this; it touches only the payload of a broadcast that still has pending copies).
@@ -491,12 +496,24 @@ async def search(db: Database, guild_id: int, query: str, limit: int = 10) -> li
         "open": HIGHLIGHT_OPEN,
         "close": HIGHLIGHT_CLOSE,
     }
-    rows = await db.fetchall(SEARCH, params)
-    return [SearchHit(r["id"], r["title"], from_db(r["published_at"]), r["snippet"]) for r in rows]
+    ids = [
+        r[0] for r in await db.fetchall(SEARCH, {k: params[k] for k in ("query", "guild", "limit")})
+    ]
+    if not ids:
+        return []
+    found = {
+        r["id"]: SearchHit(r["id"], r["title"], from_db(r["published_at"]), r["snippet"])
+        for r in await db.fetchall(
+            SNIPPETS,
+            {k: params[k] for k in ("query", "open", "close")} | {"ids": json.dumps(ids)},
+        )
+    }
+    return [found[i] for i in ids if i in found]
 
 
 async def last_heard(db: Database, guild_id: int, unit_id: int) -> datetime | None:
-    """When the newest update concerning a unit was published (None: never)."""
+    """When the newest update concerning a unit was published, retracted ones included (members
+    heard those too); None: never."""
     return from_db(await db.fetchval(LAST_FOR_UNIT, (guild_id, unit_id)))
 
 
