@@ -176,6 +176,39 @@ class Setup(commands.Cog):
     async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
         await self._save(interaction, {"timezone": zone.strip()}, [])
 
+    @setup.command(name="cat", description="Contract Action Team: approval, target, channel")
+    @app_commands.describe(
+        approval="Sign-ups wait for a coordinator's approval before the CAT role",
+        ratio="Coverage target: one volunteer per this many members (default 10)",
+        channel="Private channel where coordinators hear about CAT problems",
+    )
+    @requires(Access.ADMIN)
+    async def cat(
+        self,
+        interaction: discord.Interaction,
+        approval: bool | None = None,
+        ratio: app_commands.Range[int, 1, 1000] | None = None,
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        changes: dict = {}
+        if approval is not None:
+            changes["cat_requires_approval"] = int(approval)
+        if ratio is not None:
+            changes["cat_target_ratio"] = ratio
+        if channel is not None:
+            changes["cat_channel_id"] = channel.id
+        if not changes:
+            raise UserError("Give at least one of approval, ratio or channel.")
+        settings = await guild_settings.update(
+            self.bot.db, interaction.guild_id, interaction.user.id, self.bot.clock.now(), **changes
+        )
+        text = (
+            f"CAT sign-ups: {'wait for approval' if settings.cat_requires_approval else 'open'}; "
+            f"target: one volunteer per {settings.cat_target_ratio} members; coordinators' "
+            f"channel: {_channel(settings.cat_channel_id)}."
+        )
+        await reply(interaction, embeds=[embed("CAT settings saved", text)], ephemeral=True)
+
     @timezone.autocomplete("zone")
     async def _zone_choices(
         self, interaction: discord.Interaction, current: str
