@@ -57,7 +57,9 @@ DEFAULT_OFFSETS: dict[str, tuple[int | str, ...]] = {
 
 # custom_ids of the persistent buttons (cogs/events.py registers DynamicItems matching them).
 BUTTON_ID = "event:{action}:{event_id}"
-BUTTON_PATTERN = r"event:(?P<action>remind|going|notgoing|voted|stop):(?P<event_id>[0-9]+)"
+BUTTON_PATTERN = r"event:(?P<action>remind|going|notgoing|voted):(?P<event_id>[0-9]+)"
+# The unit select shown after I voted on a vote for several units (counts per unit only).
+UNIT_SELECT_PATTERN = r"event:unit:(?P<event_id>[0-9]+)"
 
 INSERT_EVENT = (
     "INSERT INTO event (guild_id, kind, title, description, timezone, reminder_offsets, "
@@ -524,9 +526,7 @@ async def _fire_reminder(db: Database, timer: timers.Timer, now: datetime) -> No
     if not targets:
         return
     text = reminder_text(event, session, offset, late=timer.late)
-    payload = message(
-        text, embeds=[event_embed(event, now)], components=buttons(event, for_dm=False)
-    )
+    payload = message(text, embeds=[event_embed(event, now)], components=buttons(event))
     await enqueue(
         db, event.guild_id, "event.reminder", payload, targets, now, subject=f"event:{event.id}"
     )
@@ -555,7 +555,7 @@ def reminder_text(event: Event, session: Session, offset: Any, *, late: bool) ->
         if session.place:
             text += f"\nWhere: {session.place}"
     if late:
-        text += "\n_This reminder is late: the bot was offline when it was due._"
+        text += "\n_Sent late: the bot could not send this reminder on time._"
     return text
 
 
@@ -609,18 +609,14 @@ def button_id(action: str, event_id: int) -> str:
     return BUTTON_ID.format(action=action, event_id=event_id)
 
 
-def buttons(event: Event, *, for_dm: bool = False) -> list[dict[str, Any]]:
+def buttons(event: Event) -> list[dict[str, Any]]:
     """The event's buttons as message components: Remind me, Going, Not going, I voted."""
     if event.state != "scheduled":
         return []
-    row: list[dict[str, Any]] = []
-    if for_dm:
-        row.append(_button("stop", event.id, "Stop reminders", 2))
-    else:
-        row.append(_button("remind", event.id, "Remind me", 1))
-        if event.kind != "deadline":
-            row.append(_button("going", event.id, "Going", 3))
-            row.append(_button("notgoing", event.id, "Not going", 2))
+    row = [_button("remind", event.id, "Remind me", 1)]
+    if event.kind != "deadline":
+        row.append(_button("going", event.id, "Going", 3))
+        row.append(_button("notgoing", event.id, "Not going", 2))
     if event.kind == "vote":
         row.append(_button("voted", event.id, "I voted", 3))
     return [{"type": 1, "components": row}]

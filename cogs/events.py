@@ -55,7 +55,7 @@ def _why(error: discord.HTTPException) -> str:
 
 
 class EventButton(discord.ui.DynamicItem[discord.ui.Button], template=events.BUTTON_PATTERN):
-    """Remind me / Going / Not going / I voted / Stop reminders: the event id in the custom_id,
+    """Remind me / Going / Not going / I voted: the event id in the custom_id,
     so the buttons work on any message, after any restart."""
 
     def __init__(self, action: str, event_id: int, button: discord.ui.Button | None = None) -> None:
@@ -92,10 +92,6 @@ class EventButton(discord.ui.DynamicItem[discord.ui.Button], template=events.BUT
                 )
             else:
                 text = f"🔕 No more reminders for **{event.title}**."
-        elif self.action == "stop":
-            await events.stop_reminders(db, self.event_id, user_id)
-            event = await events.get_any(db, self.event_id)
-            text = f"🔕 No more reminders for **{event.title}**."
         elif self.action in ("going", "notgoing"):
             status = "going" if self.action == "going" else "not_going"
             event = await events.rsvp(db, self.event_id, user_id, status, now)
@@ -112,12 +108,63 @@ class EventButton(discord.ui.DynamicItem[discord.ui.Button], template=events.BUT
             )
             if not first:
                 text = f"You already said you voted in **{event.title}**: nothing more to do."
+            if first and len(event.unit_ids) > 1:
+                # Several units vote: the member may name theirs, for the per-unit count only.
+                text += "\nWhich unit are you in? (Optional: only the count per unit is kept.)"
+                view = discord.ui.View(timeout=None)
+                view.add_item(await UnitSelect.build(db, event))
+                await ui.reply(interaction, text, view=view, ephemeral=True)
+                return
         await ui.reply(interaction, text, ephemeral=True)
 
 
-def event_view(event: events.Event, *, for_dm: bool = False) -> discord.ui.View | None:
+class UnitSelect(discord.ui.DynamicItem[discord.ui.Select], template=events.UNIT_SELECT_PATTERN):
+    """After I voted on a vote for several units: the member's unit, counted, never listed."""
+
+    def __init__(self, event_id: int, select: discord.ui.Select | None = None) -> None:
+        super().__init__(
+            select or discord.ui.Select(custom_id=f"event:unit:{event_id}", options=[])
+        )
+        self.event_id = event_id
+
+    @classmethod
+    async def build(cls, db: Any, event: events.Event) -> UnitSelect:
+        """The select with the vote's units as options."""
+        from bot import units
+
+        options = [
+            discord.SelectOption(
+                label=truncate((await units.get(db, event.guild_id, u)).label, 100), value=str(u)
+            )
+            for u in event.unit_ids[:25]
+        ]
+        select = discord.ui.Select(
+            custom_id=f"event:unit:{event.id}", placeholder="Your unit", options=options
+        )
+        return cls(event.id, select)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Select, match: Any
+    ) -> UnitSelect:
+        return cls(int(match["event_id"]), item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            bot: Rankfile = interaction.client  # type: ignore[assignment]
+            values = (interaction.data or {}).get("values") or []  # type: ignore[union-attr]
+            unit_id = int(values[0])
+            await events.mark_voted(
+                bot.db, self.event_id, interaction.user.id, bot.clock.now(), unit_id
+            )
+            await ui.update(interaction, "Thanks: counted for your unit.", view=None)
+        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
+            await ui.report_error(interaction, error)
+
+
+def event_view(event: events.Event) -> discord.ui.View | None:
     """The event's persistent buttons as a view (the same ones reminders carry)."""
-    rows = events.buttons(event, for_dm=for_dm)
+    rows = events.buttons(event)
     if not rows:
         return None
     view = discord.ui.View(timeout=None)
@@ -210,10 +257,10 @@ class Events(commands.Cog):
         self.bot = bot
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(EventButton)
+        self.bot.add_dynamic_items(EventButton, UnitSelect)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(EventButton)
+        self.bot.remove_dynamic_items(EventButton, UnitSelect)
 
     async def _zone(self, guild_id: int | None) -> str:
         return (await guild_settings.get(self.bot.db, guild_id or 0)).timezone

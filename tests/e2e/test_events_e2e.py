@@ -132,7 +132,7 @@ async def test_restart_fires_pending_once_and_missed_by_the_rule(rig):
     # Down across the 1-day reminder: back 3 hours later, still useful, sent late once.
     rig.clock.set(NOON_JULY_13 - timedelta(hours=21))
     await rig.driver.start()
-    result = await rig.idle()
+    await rig.idle()
     late = [t for t in await events.reminders(rig.db, event_id) if t.state == "fired"]
     assert len(late) == 1 and late[0].late
     await rig.restart()
@@ -244,3 +244,39 @@ async def test_refusals(rig):
     assert missing.ephemeral and "no event #999" in missing.text
     assert await rig.db.fetchval("SELECT count(*) FROM event") == 0
     assert await timers.pending_count(rig.db) == 0
+
+
+async def test_vote_for_several_units_counts_the_unit_a_member_names(rig):
+    from bot import units
+
+    await units.load_demo(rig.db, rig.demo.guild_id, rig.clock.now())
+    _, _, event_id = await _create(
+        rig,
+        "/event create kind: vote start: July 15 9am end: July 18 9pm units: 600, 700",
+        title="Ratification",
+    )
+    rig.clock.set(datetime(2024, 7, 15, 17, 0, tzinfo=UTC))
+    await rig.idle()
+    await rig.command("alice", f"/events show id: {event_id}")
+    voted = await rig.click("alice", "I voted")
+    assert "Which unit" in voted.text
+    local_600 = "Local 600, International Cinematographers Guild"
+    chosen = await rig.select("alice", f"event:unit:{event_id}", [local_600])
+    assert "counted for your unit" in chosen.text
+    counts = await events.turnout(rig.db, rig.demo.guild_id, event_id)
+    assert [(label.split(",")[0], n) for label, n, _ in counts.per_unit] == [
+        ("Local 600", 1),
+        ("Local 700", 0),
+    ]
+
+
+async def test_buttons_work_after_a_restart(rig):
+    _, _, event_id = await _create(
+        rig, "/event create kind: townhall start: July 13 noon place: Zoom"
+    )
+    await rig.command("alice", f"/events show id: {event_id}")
+    await rig.restart()
+    going = await rig.click("alice", "Going")
+    assert going.ephemeral and "You're going" in going.text
+    counts = await events.turnout(rig.db, rig.demo.guild_id, event_id)
+    assert counts.going == 1
