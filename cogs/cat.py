@@ -36,7 +36,7 @@ PAGE_SIZE = 10
 ROLE_TOO_HIGH = (
     "Discord refused (the CAT role is above the bot's highest role, or the bot lacks "
     "Manage Roles). An admin can drag the bot's role above the CAT role in Server "
-    "Settings → Roles."
+    "Settings → Roles; `/setup check` shows what is wrong."
 )
 ROLE_GONE = "the CAT role no longer exists: an admin can pick one with `/setup roles cat:`."
 STATUS_CHOICES = [app_commands.Choice(name=s, value=s) for s in cat.STATUSES]

@@ -75,19 +75,11 @@ async def test_join_through_the_command(cat_rig):
         "active",
         "granted",
     )
-    await rig.settle()
-    dm = await rig.idle()
-    dms = [
-        m
-        for m in rig.fake.all_messages()
-        if m["channel_id"] in {str(c.id) for c in rig.fake.dm_channels.values()}
-    ]
-    assert any("Next steps" in (m["embeds"][0].get("description") or "") for m in dms)
-    assert dm is not None
+    assert done.reply["flags"] & 64  # ephemeral: the form's answers are the member's own
+    [dm] = done.dms()  # the welcome DM, sent by the delivery worker
+    assert "Next steps" in dm.embeds[0]["description"] and "/cat log" in dm.embeds[0]["description"]
     assert (
-        done.reply["allowed_mentions"]["parse"] == []
-        if done.reply.get("allowed_mentions")
-        else True
+        dm.message["allowed_mentions"]["parse"] == [] if "allowed_mentions" in dm.message else True
     )
 
 
@@ -397,3 +389,17 @@ async def test_a_burst_of_500_sign_ups_is_recorded_once_each(burst_rig):
         "SELECT count(*) FROM delivery WHERE target_kind = 'dm' AND state = 'sent'"
     )
     assert sent == 500
+
+
+async def test_setup_cat_turns_approval_on_and_sets_the_target(cat_rig):
+    rig = cat_rig
+    r = await rig.command("erin", "/setup cat approval: true ratio: 20 channel: committee")
+    assert r.ephemeral and "wait for approval" in r.text and "one volunteer per 20" in r.text
+    s = await guild_settings.get(rig.db, rig.demo.guild_id)
+    assert (s.cat_requires_approval, s.cat_target_ratio) == (1, 20)
+    assert s.cat_channel_id == rig.demo.channels["committee"]
+    done = await join(rig, "alice")
+    assert "coordinator will confirm" in done.text
+    cov = await rig.command("dave", "/catteam coverage", **AS_COORDINATOR)
+    assert "one volunteer per **20** members" in cov.text
+    assert "0 of 2 needed for 25 members" in cov.text
