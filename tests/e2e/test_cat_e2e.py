@@ -316,6 +316,9 @@ async def burst_rig(tmp_path):
     same shapes one by one)."""
     fake = FakeDiscord(validate=False)
     await fake.start()
+    # Rate-limit headers as Discord sends them (generous: never a 429), so that discord.py
+    # runs role calls side by side instead of one per bucket at a time.
+    fake.rate_limit(global_per_second=1_000_000, default_limit=(1_000_000, 1.0))
     fake.add_demo_guild()
     clock = ManualClock(T0)
     db_path = tmp_path / "rankfile.db"
