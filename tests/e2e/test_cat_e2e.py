@@ -406,3 +406,17 @@ async def test_setup_cat_turns_approval_on_and_sets_the_target(cat_rig):
     cov = await rig.command("dave", "/catteam coverage", **AS_COORDINATOR)
     assert "one volunteer per **20** members" in cov.text
     assert "0 of 2 needed for 25 members" in cov.text
+
+
+async def test_roster_pages_for_the_coordinator(cat_rig):
+    rig = cat_rig
+    form = {"unit": "700", "department": "Editors", "availability": "Days", "contact": "DM"}
+    for i in range(12):
+        await cat.sign_up(rig.db, rig.demo.guild_id, 9000 + i, T0, name=f"Vol {i:02}", **form)
+    first = await rig.command("dave", "/catteam roster unit: 700", **AS_COORDINATOR)
+    assert first.ephemeral and "Vol 00" in first.text and "Vol 10" not in first.text
+    assert "Page 1 of 2" in first.text
+    second = await rig.click("dave", "Next")
+    assert "Vol 10" in second.text and "Vol 11" in second.text and "Page 2 of 2" in second.text
+    back = await rig.click("dave", "Previous")
+    assert "Vol 00" in back.text
