@@ -203,8 +203,9 @@ class Bench:
             await asyncio.sleep(0.01)
         self.kill_child()
         killed = time.monotonic()
+        # Let the fake read what reached its socket before the kill: accepted, never answered.
+        await asyncio.sleep(0.5)
         before = self.requests_since(mark)
-        await asyncio.sleep(0.5)  # let the fake finish what it had accepted
         posted = sum(self.messages_with(text).values())
         marked = self.states(bid).get("sent", 0)
         print(f"crash_killed_after_messages: {posted}")

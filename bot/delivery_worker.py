@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("rankfile.delivery")
 
 MAX_ATTEMPTS = 5
+# Sends at once: Discord answers a post in 100-300 ms, so about rate x latency are needed to
+# keep the pacer's 45 a second busy (a first DM is two requests in a row).
+CONCURRENCY = 20
 BACKOFF_BASE = 2.0  # seconds: 2, 4, 8, 16 between attempts, with jitter
 # A send that takes longer is abandoned and retried (same nonce, so never posted twice).
 SEND_TIMEOUT = 90.0
@@ -85,7 +88,7 @@ class DeliveryWorker:
         db: Database,
         clock: Clock,
         *,
-        concurrency: int = 8,
+        concurrency: int = CONCURRENCY,
         rate_per_second: float = 45.0,
         send_timeout: float = SEND_TIMEOUT,
     ) -> None:
