@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import audit, delivery, guild_settings, render, subscriptions, timeparse
+from bot import audit, delivery, guild_settings, render, subscriptions, timeparse, timers
 from bot.db import Database, from_db, to_db
 from bot.delivery import Target
 from bot.errors import Conflict, NotFound, UserError
 
 KIND = "announcement"
+# A scheduled announcement's DMs are queued when it comes due, to whoever is subscribed then:
+# a member who unsubscribes meanwhile gets nothing (DMs only with consent).
+DM_TIMER = "announcement.dms"
 TITLE_MAX = render.Limits.TITLE  # 256
 BODY_MAX = 4000  # under the embed description's 4096, leaving room for the link line
 LINK_MAX = 500
@@ -266,20 +269,19 @@ async def send(
         )
         await db.execute(SET_BROADCAST, (post, announcement_id))
         members: list[int] = []
-        if announcement.dm_subscribers:
+        if announcement.dm_subscribers and when is not None:
+            await timers.schedule(
+                db,
+                guild_id,
+                DM_TIMER,
+                announcement_id,
+                when,
+                now,
+                payload={"guild_name": guild_name},
+            )
             members = await subscriptions.subscribers(db, guild_id, announcements=True)
-            if members:
-                await delivery.enqueue(
-                    db,
-                    guild_id,
-                    KIND,
-                    dm_payload(announcement, guild_name),
-                    [Target.dm(m) for m in members],
-                    now,
-                    author_id=actor_id,
-                    subject=announcement.subject,
-                    scheduled_for=when,
-                )
+        elif announcement.dm_subscribers:
+            members = await _queue_dms(db, announcement, now, guild_name)
         action = "announcement.schedule" if when else "announcement.send"
         detail = f"to <#{announcement.channel_id}>"
         if announcement.role_id:
@@ -287,11 +289,38 @@ async def send(
         if when:
             detail += f", at {timeparse.discord_timestamp(when, 'f')}"
         if announcement.dm_subscribers:
-            detail += f", DM to {len(members)} subscribers"
+            detail += f", DM to subscribers ({len(members)} now)"
         await audit.record(
             db, guild_id, actor_id, action, f"#{announcement_id} {announcement.title}", detail, now
         )
     return announcement, len(members)
+
+
+async def _queue_dms(
+    db: Database, announcement: Announcement, now: datetime, guild_name: str | None = None
+) -> list[int]:
+    """One DM per member subscribed to announcements now; return who (ids only)."""
+    members = await subscriptions.subscribers(db, announcement.guild_id, announcements=True)
+    if members:
+        await delivery.enqueue(
+            db,
+            announcement.guild_id,
+            KIND,
+            dm_payload(announcement, guild_name),
+            [Target.dm(m) for m in members],
+            now,
+            author_id=announcement.author_id,
+            subject=announcement.subject,
+        )
+    return members
+
+
+@timers.handler(DM_TIMER)
+async def _scheduled_dms(db: Database, timer: timers.Timer, now: datetime) -> None:
+    """A scheduled announcement came due: DM whoever is subscribed now (unless cancelled)."""
+    announcement = await get(db, timer.guild_id, int(timer.subject_id or 0))
+    if announcement.state == "queued":
+        await _queue_dms(db, announcement, now, timer.payload.get("guild_name"))
 
 
 async def discard(
@@ -327,12 +356,13 @@ async def cancel(
             )
         if announcement.state == "cancelled":
             raise Conflict(f"Announcement #{announcement_id} was already cancelled.")
+        dms_stopped = await timers.cancel_subject(db, DM_TIMER, announcement_id)
         stopped = 0
         for broadcast_id in await _broadcast_ids(db, announcement):
             pending = (await delivery.counts(db, broadcast_id))["pending"]
             if pending:
                 stopped += await delivery.cancel(db, guild_id, broadcast_id, now)
-        if not stopped:
+        if not stopped and not dms_stopped:
             raise Conflict(
                 f"Announcement #{announcement_id} has already been sent: there is nothing left "
                 "to cancel."

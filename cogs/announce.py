@@ -204,7 +204,9 @@ class SendButton(discord.ui.DynamicItem[discord.ui.Button], template=r"announce:
                 )
             else:
                 head = f"Sent: announcement #{done.id} is on its way to <#{done.channel_id}>."
-            if done.dm_subscribers:
+            if done.dm_subscribers and done.scheduled_for:
+                head += f" Members subscribed then will get it by DM ({dms} are now)."
+            elif done.dm_subscribers:
                 head += f" {dms} subscribers will get it by DM."
             head += f" `/announce status id:{done.id}` shows the delivery."
             await ui.update(interaction, head, embeds=[announcements.embed(done)], view=None)
@@ -396,7 +398,9 @@ class Announce(commands.Cog):
             else timeparse.discord_timestamp(a.queued_at or a.created_at, "f")
         )
         description = f"To <#{a.channel_id}> · {when}"
-        if a.dm_subscribers:
+        if a.dm_subscribers and a.scheduled_for and a.scheduled_for > self.bot.clock.now():
+            description += " · DMs to the subscribers of that time"
+        elif a.dm_subscribers:
             description += f" · {found.subscribers} DMs to subscribers"
         if a.state == "draft":
             description += "\nStill a draft: press Send on its preview."

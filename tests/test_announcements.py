@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot import announcements, audit, delivery, guild_settings, subscriptions
+from bot import announcements, audit, delivery, guild_settings, subscriptions, timers
 from bot.errors import Conflict, NotFound, UserError
 from tests.support import GUILD, OTHER_GUILD, T0, fresh_db
 
@@ -82,33 +82,41 @@ async def test_only_the_author_may_send_or_discard(db):
         await announcements.get(db, GUILD, a.id)
 
 
-async def test_scheduled_with_subscribers_then_cancelled(db):
+async def test_scheduled_dms_go_to_the_subscribers_of_that_time(db):
     for member in (11, 12):
         await subscriptions.subscribe(db, GUILD, member, "announcements", T0)
     a = await make(db, when="tomorrow 9am", dm_subscribers=True)
     assert a.scheduled_for == T0.replace(hour=16) + timedelta(days=1)
-    _, dms = await announcements.send(db, GUILD, a.id, AUTHOR, T0)
+    _, dms = await announcements.send(db, GUILD, a.id, AUTHOR, T0, guild_name="Local 600")
     assert dms == 2
     assert await delivery.due(db, T0) == []
+    await subscriptions.unsubscribe(db, GUILD, 12, "announcements")
+    (timer,) = await timers.for_subject(db, announcements.DM_TIMER, a.id)
+    assert await timers.fire(db, timer.id, a.scheduled_for) == "fired"
     due = await delivery.due(db, a.scheduled_for)
-    assert sorted((d.target_kind, d.target_id) for d in due) == [
-        ("channel", CHANNEL),
-        ("dm", 11),
-        ("dm", 12),
-    ]
+    assert sorted((d.target_kind, d.target_id) for d in due) == [("channel", CHANNEL), ("dm", 11)]
     dm = next(d for d in due if d.target_kind == "dm")
     assert dm.payload["allowed_mentions"] == {"parse": []}
+    assert "Local 600" in dm.payload["content"]
+    assert (await announcements.status(db, GUILD, a.id)).subscribers == 1
 
+
+async def test_scheduled_then_cancelled_sends_nothing(db):
+    await subscriptions.subscribe(db, GUILD, 11, "announcements", T0)
+    a = await make(db, when="tomorrow 9am", dm_subscribers=True)
+    await announcements.send(db, GUILD, a.id, AUTHOR, T0)
     scheduled, recent = await announcements.listing(db, GUILD, T0)
     assert [s.id for s, _ in scheduled] == [a.id] and recent == []
-    assert scheduled[0][1]["pending"] == 3
+    assert scheduled[0][1]["pending"] == 1
 
-    assert await announcements.cancel(db, GUILD, a.id, AUTHOR, T0) == 3
+    assert await announcements.cancel(db, GUILD, a.id, AUTHOR, T0) == 1
+    (timer,) = await timers.for_subject(db, announcements.DM_TIMER, a.id)
+    assert timer.state == "cancelled"
     assert await delivery.due(db, a.scheduled_for) == []
     with pytest.raises(Conflict, match="already cancelled"):
         await announcements.cancel(db, GUILD, a.id, AUTHOR, T0)
     status = await announcements.status(db, GUILD, a.id)
-    assert status.counts["cancelled"] == 3 and status.subscribers == 2
+    assert status.counts["cancelled"] == 1
     _, recent = await announcements.listing(db, GUILD, T0)
     assert [r.state for r, _ in recent] == ["cancelled"]
 

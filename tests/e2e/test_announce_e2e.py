@@ -230,3 +230,22 @@ async def test_the_sandbox_script_runs_the_announcement_story(tmp_path):
     assert "error" not in by_action["/announce cancel id: 2"]
     refusals = [a for a in actions if a["action"].startswith("/announce send when: 2020")]
     assert refusals and "already passed" in json.dumps(refusals[0]["requests"])
+
+
+async def test_a_scheduled_announcement_dms_the_subscribers_of_that_time(rig):
+    guild, now = rig.demo.guild_id, rig.clock.now()
+    for name in ("alice", "dave"):
+        await subscriptions.subscribe(rig.db, guild, rig.demo.user(name), "announcements", now)
+    await write(rig, "when: tomorrow 9am dm_subscribers: true")
+    sent = await rig.click("carol", "Send")
+    assert "2 are now" in sent.text
+    await subscriptions.unsubscribe(rig.db, guild, rig.demo.user("dave"), "announcements")
+    await rig.restart()  # the DMs wait in the database, not in memory
+    rig.clock.advance(hours=23)
+    await rig.settle()
+    assert len(posts_to(rig, "announcements")) == 1
+    alice = rig.fake.dm_channels[rig.demo.user("alice")]
+    assert [m["embeds"][0]["title"] for m in rig.fake.channel_messages(alice.id)] == [
+        FIELDS["title"]
+    ]
+    assert rig.demo.user("dave") not in rig.fake.dm_channels
