@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+import os
 from datetime import UTC, datetime
 
 from bot.config import Settings
 
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+# RANKFILE_LOG_FILE rotates at this size, keeping this many old files.
+FILE_MAX_BYTES = 5_000_000
+FILE_BACKUPS = 5
 
 
 class Scrub(logging.Filter):
@@ -27,11 +31,30 @@ class Scrub(logging.Filter):
         """Render the message once, scrubbed, so formatters see the clean text."""
         if not self.secrets:
             return True
-        text = record.getMessage()
+        record.msg, record.args = self.scrub(record.getMessage()), ()
+        # A traceback can carry the token too (an exception's message, a URL, a header).
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.scrub(record.stack_info)
+        return True
+
+    def scrub(self, text: str) -> str:
+        """`text` with every secret replaced by stars."""
         for secret in self.secrets:
             text = text.replace(secret, "**********")
-        record.msg, record.args = text, ()
-        return True
+        return text
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log file readable by its owner only (logs name servers and row ids)."""
+
+    def _open(self):  # noqa: ANN202 - the stdlib's signature
+        stream = super()._open()
+        os.chmod(self.baseFilename, 0o600)
+        return stream
 
 
 class JsonFormatter(logging.Formatter):
@@ -47,7 +70,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info and record.exc_info[0] is not None:
             entry["exception"] = record.exc_info[0].__name__
-            entry["traceback"] = self.formatException(record.exc_info)
+            entry["traceback"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry)
 
 
@@ -63,8 +86,11 @@ def setup_logging(settings: Settings) -> None:
     if settings.log_file is not None:
         settings.log_file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(
-            logging.handlers.RotatingFileHandler(
-                settings.log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
+            PrivateRotatingFileHandler(
+                settings.log_file,
+                maxBytes=FILE_MAX_BYTES,
+                backupCount=FILE_BACKUPS,
+                encoding="utf-8",
             )
         )
     scrub = Scrub([settings.token.get()] if settings.token else [])
