@@ -58,7 +58,7 @@ class Rankfile(commands.Bot):
         connector: aiohttp.BaseConnector | None = None,
         clock: Clock | None = None,
         sync_commands: bool = True,
-        delivery_rate: float = 45.0,
+        delivery_rate: float = 47.0,
         **options: Any,
     ) -> None:
         # The least the features need: guild and channel events, no privileged intents.
