@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import discord
 
 from bot.config import ConfigError, Settings, load_settings
@@ -111,6 +112,14 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
                 raise SystemExit(2) from None
+            except (OSError, aiohttp.ClientConnectionError) as exc:
+                # Exit non-zero: systemd (Restart=on-failure) or Docker tries again later.
+                print(
+                    f"rankfile: cannot reach Discord ({type(exc).__name__}): check this "
+                    "machine's internet connection; `rankfile doctor` tells more.",
+                    file=sys.stderr,
+                )
+                raise SystemExit(1) from None
 
     asyncio.run(main())
     return 0
