@@ -75,6 +75,22 @@ GET_EVENT = "SELECT * FROM event WHERE id = ? AND guild_id = ?"
 GET_EVENT_ANY = "SELECT * FROM event WHERE id = ?"
 SESSIONS = "SELECT * FROM event_session WHERE event_id = ? ORDER BY position"
 UNIT_IDS = "SELECT unit_id FROM event_unit WHERE event_id = ? ORDER BY unit_id"
+ROLE_IDS = "SELECT role_id FROM event_role WHERE event_id = ? ORDER BY role_id"
+INSERT_ROLE = "INSERT INTO event_role (event_id, role_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+DELETE_ROLES = "DELETE FROM event_role WHERE event_id = ?"
+VOTE_CLOSE_TIMER = "vote.close"
+# The anonymous tally (no member id) and the flag's link to it, kept only while voting is open.
+INSERT_TALLY = "INSERT INTO vote_tally (event_id, unit_id, at) VALUES (?, ?, ?)"
+SET_TALLY_UNIT = (
+    "UPDATE vote_tally SET unit_id = ? WHERE id = "
+    "(SELECT tally_id FROM vote_voted WHERE event_id = ? AND user_id = ?)"
+)
+SET_FLAG_TALLY = "UPDATE vote_voted SET tally_id = ? WHERE event_id = ? AND user_id = ?"
+TALLY_PER_UNIT = (
+    "SELECT unit_id, count(*) FROM vote_tally WHERE event_id = ? GROUP BY unit_id ORDER BY unit_id"
+)
+TALLY_SERIES = "SELECT at, unit_id FROM vote_tally WHERE event_id = ? ORDER BY at, id"
+DELETE_FLAGS = "DELETE FROM vote_voted WHERE event_id = ?"
 UPCOMING = (
     "SELECT e.id FROM event e JOIN event_session s ON s.event_id = e.id "
     "WHERE e.guild_id = ? AND e.state = 'scheduled' AND s.state = 'scheduled' "
@@ -171,6 +187,10 @@ class Event:
     updated_at: datetime
     sessions: tuple[Session, ...]
     unit_ids: tuple[int, ...]
+    role_ids: tuple[int, ...] = ()
+    recurrence: dict[str, Any] | None = None
+    thread_id: int | None = None
+    recap_update_id: int | None = None
 
     @property
     def session(self) -> Session:
@@ -206,6 +226,7 @@ class Draft:
     unit_ids: tuple[int, ...]
     timezone: str
     how_to_vote: str | None = None
+    role_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -217,6 +238,8 @@ class Turnout:
     not_going: int
     said_voted: int
     per_unit: tuple[tuple[str, int, int | None], ...]  # (unit label, said voted, members)
+    maybe: int = 0
+    eligible: int | None = None  # members in the vote's units (their counts), when known
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -244,6 +267,7 @@ def _session(row: Any) -> Session:
 async def _load(db: Database, row: Any) -> Event:
     sessions = tuple(_session(r) for r in await db.fetchall(SESSIONS, (row["id"],)))
     unit_ids = tuple(r[0] for r in await db.fetchall(UNIT_IDS, (row["id"],)))
+    role_ids = tuple(r[0] for r in await db.fetchall(ROLE_IDS, (row["id"],)))
     return Event(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -261,6 +285,10 @@ async def _load(db: Database, row: Any) -> Event:
         updated_at=from_db(row["updated_at"]),  # type: ignore[arg-type]
         sessions=sessions,
         unit_ids=unit_ids,
+        role_ids=role_ids,
+        recurrence=json.loads(row["recurrence"]) if row["recurrence"] else None,
+        thread_id=row["thread_id"],
+        recap_update_id=row["recap_update_id"],
     )
 
 
@@ -358,6 +386,7 @@ def make_draft(
     unit_ids: tuple[int, ...],
     timezone: str,
     how_to_vote: str | None = None,
+    role_ids: tuple[int, ...] = (),
 ) -> Draft:
     """Validate what an organizer typed into a Draft; UserError says what to fix."""
     if kind not in KINDS:
@@ -368,7 +397,13 @@ def make_draft(
     if kind == "townhall" and where is None:
         raise UserError("A town hall needs a place or a link: give `place`.")
     how = _clean_text(how_to_vote, HOW_TO_VOTE_MAX, "way to vote") or None
-    return Draft(kind, title, text, starts_at, ends_at, where, unit_ids, timezone, how)
+    if kind == "vote" and how is None:
+        # The bot never takes a ballot: members must be told the official way to vote.
+        raise UserError(
+            "A vote needs the official way to vote: give `how_to_vote` (the voting service's "
+            "link or the instructions)."
+        )
+    return Draft(kind, title, text, starts_at, ends_at, where, unit_ids, timezone, how, role_ids)
 
 
 def parse_offsets(text: str, kind: str) -> tuple[int | str, ...] | None:
@@ -485,8 +520,13 @@ def check_offsets_fit(event: Event, offsets: tuple[int | str, ...]) -> None:
 async def _schedule_reminders(db: Database, event: Event, now: datetime) -> int:
     """Cancel the event's pending reminders and schedule the ones still ahead; return count."""
     await timers.cancel_subject(db, TIMER_KIND, event.id)
+    if event.kind == "vote":
+        await timers.cancel_subject(db, VOTE_CLOSE_TIMER, event.id)
     if event.state != "scheduled":
         return 0
+    if event.kind == "vote":
+        # At the final close the per-member flags are deleted, leaving the anonymous counts.
+        await timers.schedule(db, event.guild_id, VOTE_CLOSE_TIMER, event.id, event.closes_at, now)
     count = 0
     for session_id, offset, due, useful_until in planned(event, await offsets_of(db, event)):
         if due < now:
@@ -503,6 +543,18 @@ async def _schedule_reminders(db: Database, event: Event, now: datetime) -> int:
         )
         count += 1
     return count
+
+
+async def reschedule(db: Database, event: Event, now: datetime) -> int:
+    """Reschedule an event's reminders (and a vote's close) after its sessions changed."""
+    return await _schedule_reminders(db, event, now)
+
+
+@timers.handler(VOTE_CLOSE_TIMER)
+async def _close_vote(db: Database, timer: timers.Timer, now: datetime) -> None:
+    """The vote's final close: delete every per-member I-voted flag; the tally stays."""
+    gone = await db.execute(DELETE_FLAGS, (timer.subject_id,))
+    log.info("vote %s closed: %d per-member flags deleted", timer.subject_id, gone)
 
 
 async def reminders(db: Database, event_id: int) -> list[timers.Timer]:
@@ -526,7 +578,7 @@ async def _fire_reminder(db: Database, timer: timers.Timer, now: datetime) -> No
     if not targets:
         return
     text = reminder_text(event, session, offset, late=timer.late)
-    payload = message(text, embeds=[event_embed(event, now)], components=buttons(event))
+    payload = message(text, embeds=[event_embed(event, now)], components=buttons(event, now))
     await enqueue(
         db, event.guild_id, "event.reminder", payload, targets, now, subject=f"event:{event.id}"
     )
@@ -609,17 +661,29 @@ def button_id(action: str, event_id: int) -> str:
     return BUTTON_ID.format(action=action, event_id=event_id)
 
 
-def buttons(event: Event) -> list[dict[str, Any]]:
-    """The event's buttons as message components: Remind me, Going, Not going, I voted."""
+def buttons(event: Event, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The event's buttons as message components: Remind me, I voted (votes), Ask a question
+    and Questions (town halls), then a Going / Maybe / Not going row per upcoming session."""
+    from bot import townhalls
+
     if event.state != "scheduled":
         return []
     row = [_button("remind", event.id, "Remind me", 1)]
-    if event.kind != "deadline":
-        row.append(_button("going", event.id, "Going", 3))
-        row.append(_button("notgoing", event.id, "Not going", 2))
     if event.kind == "vote":
         row.append(_button("voted", event.id, "I voted", 3))
-    return [{"type": 1, "components": row}]
+    if event.kind == "townhall":
+        row.append(_plain(f"townhall:ask:{event.id}", "Ask a question", 1))
+        row.append(_plain(f"townhall:list:{event.id}", "Questions", 2))
+    rows = [{"type": 1, "components": row}]
+    if event.kind == "townhall":
+        rows += townhalls.rsvp_buttons(
+            event, now or datetime.min.replace(tzinfo=event.starts_at.tzinfo)
+        )
+    return rows
+
+
+def _plain(custom_id: str, label: str, style: int) -> dict[str, Any]:
+    return {"type": 2, "style": style, "label": label, "custom_id": custom_id}
 
 
 def _button(action: str, event_id: int, label: str, style: int) -> dict[str, Any]:
@@ -680,6 +744,8 @@ async def create(
         )
         for unit_id in draft.unit_ids:
             await db.execute(INSERT_UNIT, (event_id, unit_id))
+        for role_id in draft.role_ids:
+            await db.execute(INSERT_ROLE, (event_id, role_id))
         event = await get(db, guild_id, event_id)
         count = await _schedule_reminders(db, event, now)
         await audit.record(
@@ -754,6 +820,10 @@ async def edit(
         if updated.reminder_offsets is not None:
             check_offsets_fit(updated, updated.reminder_offsets)
         count = await _schedule_reminders(db, updated, now)
+        if starts_at is not None or ends_at is not None or place is not None:
+            from bot import townhalls
+
+            await townhalls.reschedule_session(db, updated, now)
         changed = [
             name
             for name, value in (
@@ -906,7 +976,24 @@ def _open(event: Event, now: datetime) -> None:
         raise Conflict(f"{event.title} is over.")
 
 
-async def toggle_reminders(db: Database, event_id: int, user_id: int, now: datetime) -> bool:
+def check_eligible(event: Event, member_role_ids: tuple[int, ...] | None) -> None:
+    """Refuse a member without one of a vote's eligible roles (None: roles unknown, as in DMs)."""
+    if event.kind != "vote" or not event.role_ids or member_role_ids is None:
+        return
+    if not set(event.role_ids) & set(member_role_ids):
+        raise UserError(
+            f"{event.title} is for members with one of its eligible roles; if you should be "
+            "eligible, ask an organizer to check your roles."
+        )
+
+
+async def toggle_reminders(
+    db: Database,
+    event_id: int,
+    user_id: int,
+    now: datetime,
+    member_role_ids: tuple[int, ...] | None = None,
+) -> bool:
     """Remind me: start (True) or stop (False) this member's DM reminders for the event."""
     async with db.transaction():
         event = await get_any(db, event_id)
@@ -914,6 +1001,7 @@ async def toggle_reminders(db: Database, event_id: int, user_id: int, now: datet
             await db.execute(UNSUBSCRIBE, (event_id, user_id))
             return False
         _open(event, now)
+        check_eligible(event, member_role_ids)
         await db.execute(SUBSCRIBE, (event_id, user_id, to_db(now)))
         return True
 
@@ -924,23 +1012,33 @@ async def stop_reminders(db: Database, event_id: int, user_id: int) -> bool:
 
 
 async def rsvp(db: Database, event_id: int, user_id: int, status: str, now: datetime) -> Event:
-    """Going / Maybe / Not going for the event's (first) session; pressing again updates it."""
-    if status not in ("going", "maybe", "not_going"):
-        raise ValueError(f"unknown RSVP status {status!r}")
-    async with db.transaction():
-        event = await get_any(db, event_id)
-        _open(event, now)
-        await db.execute(PUT_RSVP, (event.session.id, user_id, status, to_db(now)))
+    """Going / Maybe / Not going for the event's next session (buttons posted before sessions
+    had their own); bot.townhalls.rsvp does the work, reminders included."""
+    from bot import townhalls
+
+    event = await get_any(db, event_id)
+    _open(event, now)
+    live = townhalls.live_sessions(event, now)
+    if not live:
+        raise Conflict(f"{event.title} has no session left to RSVP to.")
+    await townhalls.rsvp(db, live[0].id, user_id, status, now)
     return event
 
 
 async def mark_voted(
-    db: Database, event_id: int, user_id: int, now: datetime, unit_id: int | None = None
+    db: Database,
+    event_id: int,
+    user_id: int,
+    now: datetime,
+    unit_id: int | None = None,
+    member_role_ids: tuple[int, ...] | None = None,
 ) -> tuple[Event, bool]:
     """I voted: stops this member's reminders for the vote and counts once.
 
     The unit is taken from the vote when it is for one unit, else from `unit_id` (a member
-    may name it afterwards). Returns the event and whether this was the first press.
+    may name it afterwards). The count goes to the anonymous tally; the per-member flag only
+    stops reminders and is deleted at the final close. Returns the event and whether this
+    was the first press.
     """
     async with db.transaction():
         event = await get_any(db, event_id)
@@ -954,12 +1052,20 @@ async def mark_voted(
                 f"{timeparse.discord_timestamp(event.starts_at, 'R')}: "
                 "press I voted after you vote."
             )
+        if now >= event.closes_at:
+            raise Conflict(f"Voting on {event.title} has closed.")
+        check_eligible(event, member_role_ids)
         if unit_id is None and len(event.unit_ids) == 1:
             unit_id = event.unit_ids[0]
         if unit_id is not None and unit_id not in event.unit_ids:
             raise UserError("That unit does not take part in this vote.")
         first = not await db.fetchval(HAS_VOTED, (event_id, user_id))
         await db.execute(PUT_VOTED, (event_id, user_id, unit_id, to_db(now)))
+        if first:
+            tally_id = await db.execute(INSERT_TALLY, (event_id, unit_id, to_db(now)))
+            await db.execute(SET_FLAG_TALLY, (tally_id, event_id, user_id))
+        elif unit_id is not None:
+            await db.execute(SET_TALLY_UNIT, (unit_id, event_id, user_id))
     return event, first
 
 
@@ -967,11 +1073,18 @@ async def turnout(db: Database, guild_id: int, event_id: int) -> Turnout:
     """Counts for organizers: asked for reminders, going, not going, said voted, per unit."""
     event = await get(db, guild_id, event_id)
     rsvps = dict(await db.fetchall(RSVP_COUNTS, (event_id,)))
-    per_unit_rows = {r[0]: r[1] for r in await db.fetchall(VOTED_PER_UNIT, (event_id,))}
+    # From the anonymous tally: it outlives the per-member flags deleted at the close.
+    per_unit_rows = {r[0]: r[1] for r in await db.fetchall(TALLY_PER_UNIT, (event_id,))}
     per_unit: list[tuple[str, int, int | None]] = []
+    eligible: int | None = 0
     for unit_id in event.unit_ids:
         unit = await units.get(db, guild_id, unit_id)
         per_unit.append((unit.label, per_unit_rows.get(unit_id, 0), unit.member_count))
+        eligible = (
+            None
+            if unit.member_count is None or eligible is None
+            else (eligible + unit.member_count)
+        )
     if per_unit_rows.get(None):
         per_unit.append(("Unit not given", per_unit_rows[None], None))
     return Turnout(
@@ -980,7 +1093,61 @@ async def turnout(db: Database, guild_id: int, event_id: int) -> Turnout:
         not_going=int(rsvps.get("not_going", 0)),
         said_voted=sum(per_unit_rows.values()),
         per_unit=tuple(per_unit),
+        maybe=int(rsvps.get("maybe", 0)),
+        eligible=eligible if event.unit_ids else None,
     )
+
+
+def share(said_voted: int, members: int | None) -> str:
+    """Turnout as a share: said they voted over the unit's eligible members ("12 of 40, 30%")."""
+    if not members:
+        return str(said_voted)
+    return f"{said_voted} of {members} ({said_voted / members:.0%})"
+
+
+async def turnout_series(
+    db: Database, guild_id: int, event_id: int
+) -> tuple[Event, list[tuple[datetime, dict[str, int]]]]:
+    """Cumulative said-voted counts per unit label at each press, for the chart over time."""
+    event = await get(db, guild_id, event_id)
+    labels = {u: (await units.get(db, guild_id, u)).code for u in event.unit_ids}
+    running: dict[str, int] = {labels[u]: 0 for u in event.unit_ids}
+    points: list[tuple[datetime, dict[str, int]]] = []
+    for at, unit_id in await db.fetchall(TALLY_SERIES, (event_id,)):
+        key = labels.get(unit_id, "unit not given")
+        running[key] = running.get(key, 0) + 1
+        points.append((from_db(at), dict(running)))  # type: ignore[arg-type]
+    return event, points
+
+
+def turnout_chart(
+    event: Event,
+    points: list[tuple[datetime, dict[str, int]]],
+    members: dict[str, int | None],
+) -> bytes:
+    """A PNG of turnout over time per unit: the share when the unit's count is known."""
+    from bot import charts
+
+    with charts.figure(10, 5) as fig:
+        ax = fig.add_subplot(1, 1, 1)
+        keys = sorted({k for _, counts in points for k in counts} | set(members))
+        for i, key in enumerate(keys):
+            xs = [event.starts_at] + [at for at, _ in points]
+            ys = [0] + [counts.get(key, 0) for _, counts in points]
+            total = members.get(key)
+            if total:
+                ys = [100 * y / total for y in ys]
+            ax.step(xs, ys, where="post", label=key, color=charts.PALETTE[i % len(charts.PALETTE)])
+        shares = all(members.get(k) for k in keys) and keys
+        ax.set_ylabel("% of eligible members" if shares else "said they voted")
+        ax.set_title(f"Turnout: {event.title}"[:80])
+        for s in event.sessions:
+            if s.state == "scheduled" and s.ends_at:
+                ax.axvspan(s.starts_at, s.ends_at, color=charts.GREY, alpha=0.15)
+        if keys:
+            ax.legend(loc="upper left")
+        fig.autofmt_xdate()
+        return charts.to_png(fig)
 
 
 # -- privacy --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import calendar_ics, events, guild_settings, timeparse, ui
+from bot import calendar_ics, events, guild_settings, timeparse, townhalls, ui
 from bot.app import Rankfile
 from bot.errors import UserError
 from bot.permissions import HIDDEN_BEHIND, Access, requires
@@ -35,10 +36,20 @@ def _iso(when: datetime) -> str:
     return when.isoformat()
 
 
+def member_roles(interaction: discord.Interaction) -> tuple[int, ...] | None:
+    """The pressing member's role ids (None in DMs, where roles are unknown)."""
+    roles = getattr(interaction.user, "roles", None)
+    return None if roles is None else tuple(r.id for r in roles)
+
+
 def _scheduled_event_body(event: events.Event, session: events.Session) -> dict[str, Any]:
     """The Discord scheduled event (external: its place or link) mirroring a session."""
+    name = event.title
+    if len([s for s in event.sessions if s.state == "scheduled"]) > 1:
+        # Several sessions: each scheduled event says which one it is.
+        name = f"{event.title} ({townhalls.session_label(session, event.timezone)})"
     body: dict[str, Any] = {
-        "name": truncate(event.title, events.TITLE_MAX),
+        "name": truncate(name, events.TITLE_MAX),
         "privacy_level": 2,
         "entity_type": 3,
         "entity_metadata": {"location": truncate(session.place or "Online", events.PLACE_MAX)},
@@ -82,7 +93,9 @@ class EventButton(discord.ui.DynamicItem[discord.ui.Button], template=events.BUT
         bot: Rankfile = interaction.client  # type: ignore[assignment]
         db, now, user_id = bot.db, bot.clock.now(), interaction.user.id
         if self.action == "remind":
-            on = await events.toggle_reminders(db, self.event_id, user_id, now)
+            on = await events.toggle_reminders(
+                db, self.event_id, user_id, now, member_roles(interaction)
+            )
             event = await events.get_any(db, self.event_id)
             if on:
                 offsets = events.describe_offsets(await events.offsets_of(db, event), event.kind)
@@ -101,7 +114,9 @@ class EventButton(discord.ui.DynamicItem[discord.ui.Button], template=events.BUT
                 else f"Noted: not going to **{event.title}**."
             )
         else:  # voted
-            event, first = await events.mark_voted(db, self.event_id, user_id, now)
+            event, first = await events.mark_voted(
+                db, self.event_id, user_id, now, member_role_ids=member_roles(interaction)
+            )
             text = (
                 f"🗳️ Thanks for voting in **{event.title}**. Your reminders for this vote have "
                 "stopped. Organizers see only how many said they voted, never who."
@@ -162,21 +177,160 @@ class UnitSelect(discord.ui.DynamicItem[discord.ui.Select], template=events.UNIT
             await ui.report_error(interaction, error)
 
 
-def event_view(event: events.Event) -> discord.ui.View | None:
-    """The event's persistent buttons as a view (the same ones reminders carry)."""
-    rows = events.buttons(event)
+def view_from_rows(rows: list[dict[str, Any]]) -> discord.ui.View | None:
+    """Buttons given as component dicts, as a view; the registered DynamicItems (events,
+    RSVPs, questions) answer them from their custom_ids, after any restart."""
     if not rows:
         return None
     view = discord.ui.View(timeout=None)
-    for spec in rows[0]["components"]:
-        action = spec["custom_id"].split(":")[1]
-        button = discord.ui.Button(
-            label=spec["label"],
-            style=_STYLES[spec["style"]],
-            custom_id=spec["custom_id"],
-        )
-        view.add_item(EventButton(action, event.id, button))
+    for i, row in enumerate(rows[:5]):
+        for spec in row["components"]:
+            view.add_item(
+                discord.ui.Button(
+                    label=spec["label"],
+                    style=_STYLES[spec["style"]],
+                    custom_id=spec["custom_id"],
+                    row=i,
+                )
+            )
     return view
+
+
+def event_view(event: events.Event, now: datetime | None = None) -> discord.ui.View | None:
+    """The event's persistent buttons as a view (the same ones reminders carry)."""
+    return view_from_rows(events.buttons(event, now))
+
+
+class RsvpButton(discord.ui.DynamicItem[discord.ui.Button], template=townhalls.RSVP_PATTERN):
+    """Going / Maybe / Not going for one session (the session id in the custom_id)."""
+
+    def __init__(self, status: str, session_id: int, button: discord.ui.Button | None = None):
+        super().__init__(
+            button or discord.ui.Button(label=status, custom_id=f"rsvp:{status}:{session_id}")
+        )
+        self.status = "not_going" if status == "notgoing" else status
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: Any
+    ) -> RsvpButton:
+        return cls(match["status"], int(match["session_id"]), item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self._act(interaction)
+        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
+            await ui.report_error(interaction, error)
+
+    async def _act(self, interaction: discord.Interaction) -> None:
+        bot: Rankfile = interaction.client  # type: ignore[assignment]
+        event, session, changed = await townhalls.rsvp(
+            bot.db, self.session_id, interaction.user.id, self.status, bot.clock.now()
+        )
+        when = timeparse.discord_timestamp(session.starts_at, "F")
+        if self.status == "not_going":
+            await ui.reply(
+                interaction,
+                f"Noted: not going to **{event.title}** ({when}). Its reminders stopped.",
+                ephemeral=True,
+            )
+            return
+        if self.status == "going":
+            text = f"✅ You're going to **{event.title}**, {when}."
+        else:
+            text = f"✅ Noted: maybe for **{event.title}**, {when}."
+        if changed:
+            text += " A DM with the calendar file is on its way; reminders 24 h and 1 h before."
+        text += "\nOrganizers see only counts, unless you choose to show them your name."
+        view = view_from_rows(
+            [{"type": 1, "components": [townhalls.name_button(session.id, True)]}]
+        )
+        assert view is not None
+        if len(event.unit_ids) > 1:
+            view.add_item(await RsvpUnitSelect.build(bot.db, event, session.id))
+        await ui.reply(interaction, text, view=view, ephemeral=True)
+
+
+class NameButton(discord.ui.DynamicItem[discord.ui.Button], template=townhalls.NAME_PATTERN):
+    """Show (or hide) my name to organizers for one session's RSVP."""
+
+    def __init__(self, show: bool, session_id: int, button: discord.ui.Button | None = None):
+        super().__init__(
+            button
+            or discord.ui.Button(label="name", custom_id=f"rsvp:name:{int(show)}:{session_id}")
+        )
+        self.show = show
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: Any
+    ) -> NameButton:
+        return cls(match["show"] == "1", int(match["session_id"]), item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            bot: Rankfile = interaction.client  # type: ignore[assignment]
+            if not await townhalls.set_show_name(
+                bot.db, self.session_id, interaction.user.id, self.show
+            ):
+                raise UserError("RSVP first (Going or Maybe), then choose to show your name.")
+            text = (
+                "Organizers will see your name for this session."
+                if self.show
+                else "Your name is hidden: organizers see only counts."
+            )
+            row = {"type": 1, "components": [townhalls.name_button(self.session_id, not self.show)]}
+            await ui.update(interaction, text, view=view_from_rows([row]))
+        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
+            await ui.report_error(interaction, error)
+
+
+class RsvpUnitSelect(
+    discord.ui.DynamicItem[discord.ui.Select], template=townhalls.RSVP_UNIT_PATTERN
+):
+    """After an RSVP to an event for several units: the member's unit, counted, never listed."""
+
+    def __init__(self, session_id: int, select: discord.ui.Select | None = None) -> None:
+        super().__init__(
+            select or discord.ui.Select(custom_id=f"rsvp:unit:{session_id}", options=[])
+        )
+        self.session_id = session_id
+
+    @classmethod
+    async def build(cls, db: Any, event: events.Event, session_id: int) -> RsvpUnitSelect:
+        """The select with the event's units as options."""
+        from bot import units
+
+        options = [
+            discord.SelectOption(
+                label=truncate((await units.get(db, event.guild_id, u)).label, 100), value=str(u)
+            )
+            for u in event.unit_ids[:25]
+        ]
+        select = discord.ui.Select(
+            custom_id=f"rsvp:unit:{session_id}",
+            placeholder="Your unit (optional, counted only)",
+            options=options,
+            row=1,
+        )
+        return cls(session_id, select)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Select, match: Any
+    ) -> RsvpUnitSelect:
+        return cls(int(match["session_id"]), item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            bot: Rankfile = interaction.client  # type: ignore[assignment]
+            values = (interaction.data or {}).get("values") or []  # type: ignore[union-attr]
+            await townhalls.set_unit(bot.db, self.session_id, interaction.user.id, int(values[0]))
+            await ui.reply(interaction, "Thanks: counted for your unit.", ephemeral=True)
+        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
+            await ui.report_error(interaction, error)
 
 
 class DetailsModal(ui.Modal):
@@ -210,6 +364,7 @@ class DetailsModal(ui.Modal):
             self.opts["unit_ids"],
             self.opts["zone"],
             self.opts["how_to_vote"],
+            self.opts.get("role_ids", ()),
         )
         await self.cog.preview(interaction, draft)
 
@@ -231,6 +386,30 @@ class PreviewView(ui.View):
     async def drop(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
         await ui.update(interaction, "Not saved: nothing was created.", view=None)
+
+
+def resolve_roles(interaction: discord.Interaction, typed: str | None) -> tuple[int, ...]:
+    """Role ids from `@Role, Name, 123` (UserError names a role that isn't in the server)."""
+    if not typed or not typed.strip() or interaction.guild is None:
+        return ()
+    found: list[int] = []
+    for part in (p.strip() for p in typed.split(",")):
+        if not part:
+            continue
+        digits = part.strip("<@&>")
+        role = (
+            interaction.guild.get_role(int(digits))
+            if digits.isdigit()
+            else discord.utils.find(
+                lambda r, name=part.lstrip("@").lower(): r.name.lower() == name,
+                interaction.guild.roles,
+            )
+        )
+        if role is None:
+            raise UserError(f"There is no role `{truncate(part, 50)}` in this server.")
+        if role.id not in found:
+            found.append(role.id)
+    return tuple(found)
 
 
 async def permissions_ensure(interaction: discord.Interaction) -> None:
@@ -257,10 +436,12 @@ class Events(commands.Cog):
         self.bot = bot
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(EventButton, UnitSelect)
+        self.bot.add_dynamic_items(EventButton, UnitSelect, RsvpButton, NameButton, RsvpUnitSelect)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(EventButton, UnitSelect)
+        self.bot.remove_dynamic_items(
+            EventButton, UnitSelect, RsvpButton, NameButton, RsvpUnitSelect
+        )
 
     async def _zone(self, guild_id: int | None) -> str:
         return (await guild_settings.get(self.bot.db, guild_id or 0)).timezone
@@ -274,7 +455,8 @@ class Events(commands.Cog):
         end="When it ends or voting closes (a town hall defaults to one hour)",
         place="Where, or the meeting link (needed for a town hall)",
         units="Bargaining units it is for, by code, separated by commas (e.g. 600, 700)",
-        how_to_vote="For a vote: the official way to vote (link or instructions)",
+        how_to_vote="For a vote: the official way to vote (link or instructions); required",
+        roles="For a vote: eligible roles, by name or mention, separated by commas",
     )
     @app_commands.choices(kind=KIND_CHOICES)
     @requires(Access.ORGANIZER)
@@ -287,10 +469,14 @@ class Events(commands.Cog):
         place: str | None = None,
         units: str | None = None,
         how_to_vote: str | None = None,
+        roles: str | None = None,
     ) -> None:
         zone = await self._zone(interaction.guild_id)
         times = events.parse_times(kind.value, start, end, zone, self.bot.clock.now())
         unit_ids = await events.resolve_units(self.bot.db, interaction.guild_id, units)
+        role_ids = resolve_roles(interaction, roles)
+        if role_ids and kind.value != "vote":
+            raise UserError("Eligible roles are for votes only: leave `roles` out.")
         # Checked now so that a bad place is refused before the modal is typed.
         events.make_draft(
             kind.value, "check", "", times[0], times[1], place, unit_ids, zone, how_to_vote
@@ -304,6 +490,7 @@ class Events(commands.Cog):
                 unit_ids=unit_ids,
                 zone=zone,
                 how_to_vote=how_to_vote,
+                role_ids=role_ids,
             )
         )
 
@@ -543,6 +730,105 @@ class Events(commands.Cog):
             ephemeral=True,
         )
 
+    session_group = app_commands.Group(
+        name="session", description="Sessions of a town hall, windows of a vote", parent=event
+    )
+
+    @session_group.command(name="add", description="Add a session (town hall) or window (vote)")
+    @app_commands.describe(
+        id="The event's number",
+        start="When the session starts or the window opens (server's time zone)",
+        end="When it ends or closes (a town hall session defaults to one hour)",
+        place="Where, or the meeting link (defaults to the first session's)",
+    )
+    @requires(Access.ORGANIZER)
+    async def session_add(
+        self,
+        interaction: discord.Interaction,
+        id: int,  # noqa: A002
+        start: str,
+        end: str | None = None,
+        place: str | None = None,
+    ) -> None:
+        db, now = self.bot.db, self.bot.clock.now()
+        event = await events.get(db, interaction.guild_id, id)
+        starts_at = timeparse.parse_local_time(start, event.timezone, now)
+        ends_at = (
+            timeparse.parse_local_time(end, event.timezone, now, allow_past=True) if end else None
+        )
+        if ends_at is None and event.kind == "vote":
+            raise UserError("A vote window needs its close: give `end`.")
+        event, session = await townhalls.add_session(
+            db, interaction.guild_id, id, interaction.user.id, starts_at, ends_at, place, now
+        )
+        word = "Window" if event.kind == "vote" else "Session"
+        lines = [
+            f"{word} {session.position} added to #{id}: "
+            f"{timeparse.echo(session.starts_at, event.timezone)} to "
+            f"{timeparse.echo(session.ends_at or session.starts_at, event.timezone)}.",
+            "Reminders were rescheduled.",
+        ]
+        lines += await self._sync_discord(event)
+        await ui.reply(
+            interaction, "\n".join(lines), embeds=[events.event_embed(event, now)], ephemeral=True
+        )
+
+    @session_group.command(name="cancel", description="Cancel one session or occurrence")
+    @app_commands.describe(id="The event's number", session="The session's number (1, 2, ...)")
+    @requires(Access.ORGANIZER)
+    async def session_cancel(
+        self,
+        interaction: discord.Interaction,
+        id: int,
+        session: int,  # noqa: A002
+    ) -> None:
+        event, cancelled, told = await townhalls.cancel_session(
+            self.bot.db,
+            interaction.guild_id,
+            id,
+            session,
+            interaction.user.id,
+            self.bot.clock.now(),
+        )
+        lines = [
+            f"Session {session} of #{id} cancelled; the others stay. "
+            f"{told} member{'s' if told != 1 else ''} who RSVPed will be told."
+        ]
+        lines += await self._sync_discord(event)
+        await ui.reply(interaction, "\n".join(lines), ephemeral=True)
+
+    @event.command(name="rsvps", description="RSVP counts per session and per unit")
+    @app_commands.describe(id="The event's number")
+    @requires(Access.ORGANIZER)
+    async def rsvps(self, interaction: discord.Interaction, id: int) -> None:  # noqa: A002
+        event = await events.get(self.bot.db, interaction.guild_id, id)
+        fields = []
+        for c in await townhalls.counts(self.bot.db, interaction.guild_id, id):
+            if c.session.state != "scheduled":
+                continue
+            lines = [f"Going {c.going} · Maybe {c.maybe} · Not going {c.not_going}"]
+            lines += [f"{truncate(label, 60)}: going {g}, maybe {m}" for label, g, m in c.per_unit]
+            if c.shown:
+                names = ", ".join(
+                    f"<@{user_id}>{' (maybe)' if status == 'maybe' else ''}"
+                    for user_id, status in c.shown
+                )
+                lines.append(f"Chose to show their name: {names}")
+            when = timeparse.discord_timestamp(c.session.starts_at, "f")
+            label = f"Session {c.session.position}: {when}"
+            fields.append((label[:250], truncate("\n".join(lines), 1000), False))
+        await ui.reply(
+            interaction,
+            embeds=[
+                embed(
+                    f"RSVPs: {event.title}",
+                    "Counts; names only of members who chose to show them to organizers.",
+                    fields=fields,
+                )
+            ],
+            ephemeral=True,
+        )
+
     @event.command(name="turnout", description="Counts for an event: reminders, RSVPs, I voted")
     @app_commands.describe(id="The event's number")
     @requires(Access.ORGANIZER)
@@ -554,11 +840,22 @@ class Events(commands.Cog):
             ("Going", str(counts.going), True),
             ("Not going", str(counts.not_going), True),
         ]
+        files: list[tuple[str, bytes]] = []
         if event.kind == "vote":
-            fields.append(("Said they voted", str(counts.said_voted), True))
+            fields.append(
+                ("Said they voted", events.share(counts.said_voted, counts.eligible), True)
+            )
             for label, n, members in counts.per_unit:
-                share = f" of {members} ({n / members:.0%})" if members else ""
-                fields.append((truncate(label, 200), f"{n}{share}", True))
+                fields.append((truncate(label, 200), events.share(n, members), True))
+            _, points = await events.turnout_series(self.bot.db, interaction.guild_id, id)
+            from bot import units
+
+            members_by_code = {}
+            for unit_id in event.unit_ids:
+                unit = await units.get(self.bot.db, interaction.guild_id, unit_id)
+                members_by_code[unit.code] = unit.member_count
+            png = await asyncio.to_thread(events.turnout_chart, event, points, members_by_code)
+            files.append((f"turnout-{id}.png", png))
         await ui.reply(
             interaction,
             embeds=[
@@ -568,6 +865,7 @@ class Events(commands.Cog):
                     fields=fields,
                 )
             ],
+            files=files,
             ephemeral=True,
         )
 
@@ -608,7 +906,7 @@ class Events(commands.Cog):
         await ui.reply(
             interaction,
             embeds=[events.event_embed(event, self.bot.clock.now())],
-            view=event_view(event),
+            view=event_view(event, self.bot.clock.now()),
             ephemeral=True,
         )
 

@@ -35,7 +35,7 @@ async def _make(db, kind="townhall", start="2024-07-13 12:00", end=None, place="
         place if kind == "townhall" else kw.pop("where", None),
         kw.pop("unit_ids", ()),
         LA,
-        kw.pop("how_to_vote", None),
+        kw.pop("how_to_vote", "Use the link in your email" if kind == "vote" else None),
     )
     return await events.create(db, GUILD, 42, draft, T0)
 

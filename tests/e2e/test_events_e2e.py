@@ -70,8 +70,8 @@ async def test_reminders_fire_at_offsets_to_channel_and_who_asked(rig):
         rig, "/event create kind: townhall start: July 13 noon place: Zoom"
     )
     shown = await rig.command("alice", f"/events show id: {event_id}")
-    labels = [c["label"] for c in shown.reply["components"][0]["components"]]
-    assert labels == ["Remind me", "Going", "Not going"]
+    labels = [[c["label"] for c in row["components"]] for row in shown.reply["components"]]
+    assert labels == [["Remind me", "Ask a question", "Questions"], ["Going", "Maybe", "Not going"]]
     pressed = await rig.click("alice", "Remind me")
     assert pressed.ephemeral and "1 day before" in pressed.text
     rig.clock.set(NOON_JULY_13 - timedelta(days=1))
@@ -249,7 +249,8 @@ async def test_vote_for_several_units_counts_the_unit_a_member_names(rig):
     await units.load_demo(rig.db, rig.demo.guild_id, rig.clock.now())
     _, _, event_id = await _create(
         rig,
-        "/event create kind: vote start: July 15 9am end: July 18 9pm units: 600, 700",
+        "/event create kind: vote start: July 15 9am end: July 18 9pm units: 600, 700 "
+        "how_to_vote: Use the link in your email",
         title="Ratification",
     )
     rig.clock.set(datetime(2024, 7, 15, 17, 0, tzinfo=UTC))

@@ -1,0 +1,164 @@
+"""Town halls end to end: two sessions each with its Discord scheduled event, RSVPs per
+session with the show-my-name choice, counts per session and per unit, and the RSVP reminder
+sequence (confirmation with the .ics, 24 h, 1 h, "starting now" 10 minutes before online)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import icalendar
+
+from bot import events, townhalls, units
+
+SE = "/guilds/{guild_id}/scheduled-events"
+SE_ONE = "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}"
+NOON = datetime(2024, 7, 13, 19, 0, tzinfo=UTC)  # 12:00 PDT
+EVENING = datetime(2024, 7, 14, 1, 0, tzinfo=UTC)  # 18:00 PDT on July 13
+ZOOM = "https://zoom.us/j/555"
+
+
+async def _town_hall(rig, *, units_opt=""):
+    opened = await rig.command(
+        "carol",
+        f"/event create kind: townhall start: July 13 noon end: July 13 1pm place: {ZOOM}"
+        + units_opt,
+    )
+    assert opened.modal is not None, opened.text
+    await rig.submit("carol", {"Title": "MOA town hall", "Description": "Two sessions"})
+    saved = await rig.click("carol", "Save")
+    event_id = int(saved.text.split("event #")[1].split(".")[0])
+    added = await rig.command(
+        "carol",
+        f"/event session add id: {event_id} start: July 13 6pm end: July 13 7pm "
+        "place: Union hall, 7715 Beverly Blvd",
+    )
+    assert added.ephemeral and "Session 2 added" in added.text, added.text
+    event = await events.get(rig.db, rig.demo.guild_id, event_id)
+    return event, added
+
+
+def _dm_to(result, rig, name):
+    who = rig.demo.user(name)
+    return [m for m in result.dms() if rig.fake.find_channel(m.channel_id).recipient_id == who]
+
+
+async def test_two_sessions_each_with_its_scheduled_event(rig):
+    event, added = await _town_hall(rig)
+    first, second = event.sessions
+    assert first.discord_event_id and second.discord_event_id
+    assert first.discord_event_id != second.discord_event_id
+    [post] = added.find("POST", SE)
+    assert post.json["scheduled_start_time"].startswith("2024-07-14T01:00:00")
+    assert post.json["entity_metadata"] == {"location": "Union hall, 7715 Beverly Blvd"}
+    # The first one is kept in step: both now say which session they are.
+    [patch] = added.find("PATCH", SE_ONE)
+    assert "(Sat Jul 13, 12 PM)" in patch.json["name"]
+    assert "(Sat Jul 13, 6 PM)" in post.json["name"]
+    # Cancelling one session deletes its scheduled event and leaves the other.
+    cancelled = await rig.command("carol", f"/event session cancel id: {event.id} session: 2")
+    assert "Session 2 of" in cancelled.text
+    assert len(cancelled.find("DELETE", SE_ONE)) == 1
+    event = await events.get(rig.db, rig.demo.guild_id, event.id)
+    assert [s.state for s in event.sessions] == ["scheduled", "cancelled"]
+    assert event.sessions[1].discord_event_id is None
+
+
+async def test_rsvps_per_session_names_only_by_choice_counts_per_unit(rig):
+    await units.load_demo(rig.db, rig.demo.guild_id, rig.clock.now())
+    event, _ = await _town_hall(rig, units_opt=" units: 600, 700")
+    first, second = event.sessions
+    shown = await rig.command("alice", f"/events show id: {event.id}")
+    labels = [[c["label"] for c in row["components"]] for row in shown.reply["components"]]
+    assert labels[1] == ["Going · Sat Jul 13, 12 PM", "Maybe", "Not going"]
+    assert labels[2] == ["Going · Sat Jul 13, 6 PM", "Maybe", "Not going"]
+    going = await rig.click("alice", f"rsvp:going:{first.id}")
+    assert going.ephemeral and "You're going" in going.text
+    local_600 = "Local 600, International Cinematographers Guild"
+    await rig.select("alice", f"rsvp:unit:{first.id}", [local_600])
+    named = await rig.click("alice", "Show my name to organizers")
+    assert "will see your name" in named.text
+    await rig.command("bob", f"/events show id: {event.id}")
+    await rig.click("bob", f"rsvp:maybe:{second.id}")
+    await rig.command("dave", f"/events show id: {event.id}")
+    await rig.click("dave", f"rsvp:notgoing:{first.id}")
+    counts = await rig.command("carol", f"/event rsvps id: {event.id}")
+    assert counts.ephemeral
+    text = counts.text
+    assert "Going 1 · Maybe 0 · Not going 1" in text and "Going 0 · Maybe 1 · Not going 0" in text
+    assert "Local 600, International Cinematographers Guild: going 1, maybe 0" in text
+    assert f"<@{rig.demo.user('alice')}>" in text
+    assert str(rig.demo.user("bob")) not in text and str(rig.demo.user("dave")) not in text
+    refused = await rig.command(
+        "alice", f"/event rsvps id: {event.id}", ignore_default_permissions=True
+    )
+    assert refused.ephemeral and "organizer" in refused.text
+
+
+async def test_rsvp_reminder_sequence_not_going_stops_changing_session_moves(rig):
+    event, _ = await _town_hall(rig)
+    first, second = event.sessions
+    await rig.command("alice", f"/events show id: {event.id}")
+    confirmed = await rig.click("alice", f"rsvp:going:{first.id}")
+    [dm] = _dm_to(confirmed, rig, "alice")
+    assert "You're down for **MOA town hall**" in dm.content
+    [ics] = dm.attachments
+    assert ics["filename"].endswith(".ics")
+    data, _ = rig.fake.cdn[ics["url"].removeprefix("https://cdn.discordapp.com")]
+    [vevent] = icalendar.Calendar.from_ical(data).walk("VEVENT")
+    assert vevent.decoded("dtstart") == NOON  # the session's own file: only its time
+    # bob picks the evening, then moves to noon: his reminders move with him.
+    await rig.command("bob", f"/events show id: {event.id}")
+    await rig.click("bob", f"rsvp:going:{second.id}")
+    await rig.click("bob", f"rsvp:maybe:{first.id}")
+    assert (
+        await rig.db.fetchval(
+            "SELECT count(*) FROM event_rsvp WHERE user_id = ?", (rig.demo.user("bob"),)
+        )
+        == 1
+    )
+    # dave says going, then not going: no reminders for him.
+    await rig.command("dave", f"/events show id: {event.id}")
+    await rig.click("dave", f"rsvp:going:{first.id}")
+    await rig.click("dave", f"rsvp:notgoing:{first.id}")
+    await rig.idle()
+    rig.clock.set(NOON - timedelta(hours=24))
+    day = await rig.idle()
+    assert len(_dm_to(day, rig, "alice")) == 1 and len(_dm_to(day, rig, "bob")) == 1
+    assert _dm_to(day, rig, "dave") == []
+    assert "Reminder: **MOA town hall** starts" in _dm_to(day, rig, "alice")[0].content
+    rig.clock.set(NOON - timedelta(hours=1))
+    hour = await rig.idle()
+    assert len(_dm_to(hour, rig, "alice")) == 1 and len(_dm_to(hour, rig, "bob")) == 1
+    rig.clock.set(NOON - timedelta(minutes=10))
+    now = await rig.idle()
+    [starting] = _dm_to(now, rig, "alice")
+    assert "Starting now" in starting.content and ZOOM in starting.content
+    assert _dm_to(now, rig, "dave") == []
+    # The evening session is in a hall: no "starting now" for it.
+    rsvp_timers = await rig.db.fetchall(
+        "SELECT payload FROM timer WHERE kind = ? AND state = 'pending'", (townhalls.RSVP_TIMER,)
+    )
+    assert rsvp_timers == []
+
+
+async def test_session_refusals_nothing_saved(rig):
+    event, _ = await _town_hall(rig)
+    overlap = await rig.command(
+        "carol", f"/event session add id: {event.id} start: July 13 12:30pm end: July 13 2pm"
+    )
+    assert overlap.ephemeral and "overlaps session 1" in overlap.text
+    past = await rig.command(
+        "carol", f"/event session add id: {event.id} start: 2024-07-01 12:00 end: 2024-07-01 13:00"
+    )
+    assert past.ephemeral and "already passed" in past.text
+    backwards = await rig.command(
+        "carol", f"/event session add id: {event.id} start: July 15 6pm end: July 15 5pm"
+    )
+    assert backwards.ephemeral and "after it opens" in backwards.text
+    member = await rig.command(
+        "alice",
+        f"/event session add id: {event.id} start: July 20 6pm",
+        ignore_default_permissions=True,
+    )
+    assert member.ephemeral and "organizer" in member.text
+    assert len((await events.get(rig.db, rig.demo.guild_id, event.id)).sessions) == 2
