@@ -7,6 +7,7 @@ admin's `/setup check` runs the same checks through the running bot.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from bot import cli, cli_ops, guild_settings
 from bot.app import Rankfile
@@ -14,6 +15,8 @@ from bot.config import Secret, Settings
 from bot.db import DatabaseTooNew
 from bot.fake_discord import EMBED_LINKS, MANAGE_EVENTS, SEND_MESSAGES
 from tests.e2e.conftest import bot_factory
+
+OPS_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "ops.txt"
 
 
 async def doctor(rig, token: str | None = None):
@@ -267,3 +270,25 @@ async def test_status_check_fails_when_the_worker_is_stuck(rig):
     rig.clock.advance(minutes=10)
     silent = await cli_ops.read_status(settings, now=rig.clock.now())
     assert any("no word from Discord for 10 min" in p for p in status.problems(silent))
+
+
+async def test_the_ops_sandbox_script(tmp_path):
+    import io
+    import json
+
+    from bot import sandbox
+    from tests.support import T0
+
+    script = OPS_SCRIPT
+    out = io.StringIO()
+    await sandbox.main(tmp_path / "sandbox.db", start=T0, script=script, json_mode=True, out=out)
+    actions = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+    checks = [a for a in actions if a["action"] == "/setup check"]
+    erin, alice = checks
+    (followup,) = [r for r in erin["requests"] if r["route"].startswith("/webhooks/")]
+    (shown,) = followup["body"]["embeds"]
+    assert "✅ **committee privacy**" in shown["description"]
+    assert "❌ **backup**" in shown["description"]
+    assert "rankfile db backups --now" in shown["description"]
+    assert followup["body"]["flags"] & 64  # only the admin sees it
+    assert "is hidden from" in alice["error"]
