@@ -506,8 +506,11 @@ def check_offsets_fit(event: Event, offsets: tuple[int | str, ...]) -> None:
     """Refuse offsets that fall outside the event (a vote's reminder before it opens)."""
     if event.kind != "vote":
         return
-    made = {p[1] for p in planned(event, offsets)}
-    outside = [o for o in offsets if o not in made]
+    # Only offsets before the first opening are refused; one between windows is paused.
+    close = event.closes_at
+    outside = [
+        o for o in offsets if o != OPEN and close - timedelta(seconds=int(o)) < event.starts_at
+    ]
     if outside:
         raise UserError(
             "These reminders would fall before voting opens: "
