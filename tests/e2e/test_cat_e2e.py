@@ -192,10 +192,10 @@ async def test_logging_conversations_and_coverage(cat_rig):
     assert cov.ephemeral
     fields = {f["name"]: f["value"] for f in cov.embeds[0]["fields"]}
     editors = fields["Local 700 Editors"]
-    assert "1 of 3 needed for 25 members (**2 more**)" in editors
+    assert "25 members, 1 volunteer(s): 1:25 against 1:10 (**2 more** needed)" in editors
     assert "Conversations: 1 this week, 6 in all" in editors
     assert "Top concerns: wages (4), AI (2)" in editors
-    assert "1 of 4 needed for 40 members" in fields["Local 600 Camera"]
+    assert "40 members, 1 volunteer(s): 1:40 against 1:10 (**3 more**" in fields["Local 600 Camera"]
     [png] = cov.reply["attachments"]
     assert png["filename"] == "cat-coverage.png"
     rows = await rig.db.fetchall("SELECT * FROM cat_conversation")
@@ -212,13 +212,16 @@ async def test_export_is_a_csv_for_coordinators_and_audited(cat_rig):
     rig = cat_rig
     await join(rig, "alice")
     await join(rig, "bob", **{"Your name as the union knows it": "Bob Diaz"})
-    r = await rig.command("dave", "/catteam export", **AS_COORDINATOR)
-    assert r.ephemeral
-    [att] = r.reply["attachments"]
-    assert att["filename"].startswith("cat-roster-2024-07-10")
+    asked = await rig.command("dave", "/catteam export", **AS_COORDINATOR)
+    assert asked.ephemeral and "2 volunteer(s)" in asked.text and "audit log" in asked.text
+    assert not any(q.files for q in asked.requests)  # nothing leaves before the confirmation
+    assert not await rig.db.fetchall("SELECT * FROM audit_log WHERE action = 'cat.export'")
+    r = await rig.click("dave", "Export the roster")
     [(filename, data)] = next(q for q in r.requests if q.files).files
-    assert filename == att["filename"]
-    rows = list(csv.DictReader(io.StringIO(data.decode())))
+    assert filename.startswith("cat-roster-2024-07-10")
+    note, body = data.decode().split("\r\n", 1)
+    assert "recorded in the audit log" in note
+    rows = list(csv.DictReader(io.StringIO(body)))
     assert [row["name"] for row in rows] == ["Alice Ng", "Bob Diaz"]
     assert rows[0]["unit"] == "700" and rows[0]["preferred_contact"] == "Discord DM"
     [entry] = await rig.db.fetchall("SELECT * FROM audit_log WHERE action = 'cat.export'")
@@ -405,7 +408,7 @@ async def test_setup_cat_turns_approval_on_and_sets_the_target(cat_rig):
     assert "coordinator will confirm" in done.text
     cov = await rig.command("dave", "/catteam coverage", **AS_COORDINATOR)
     assert "one volunteer per **20** members" in cov.text
-    assert "0 of 2 needed for 25 members" in cov.text
+    assert "25 members, 0 volunteer(s): uncovered against 1:20 (**2 more** needed)" in cov.text
 
 
 async def test_roster_pages_for_the_coordinator(cat_rig):

@@ -49,7 +49,8 @@ async def test_cat_script_output(tmp_path):
     assert "Alice Ng" in roster and "Bob Diaz" in roster and "Weekends" in roster
     coverage = text("erin", "/catteam coverage")
     assert "cat-coverage.png" in coverage and "Top concerns: wages (3)" in coverage
-    export = by[("erin", "/catteam export")][0]["requests"]
+    assert "audit log" in text("erin", "/catteam export")
+    export = by[("erin", "click Export the roster")][0]["requests"]
     files = [f for r in export for f in r.get("files", [])]
     assert files and files[0]["name"].startswith("cat-roster-")
     assert "left the Contract Action Team" in text("bob", "/cat leave")
