@@ -14,6 +14,7 @@ from bot.errors import UserError
 from bot.permissions import HIDDEN_BEHIND, Access, requires
 from bot.render import Colour, embed
 from bot.ui import reply
+from cogs import cat as cat_cog
 
 _ZONES = sorted(zoneinfo.available_timezones())
 
@@ -208,6 +209,8 @@ class Setup(commands.Cog):
             f"channel: {_channel(settings.cat_channel_id)}."
         )
         await reply(interaction, embeds=[embed("CAT settings saved", text)], ephemeral=True)
+
+    coordinator = cat_cog.coordinator_command(setup)  # /setup coordinator (issue 12)
 
     @timezone.autocomplete("zone")
     async def _zone_choices(
