@@ -1,0 +1,302 @@
+"""/townhall: questions in advance for a town hall (members ask and upvote; organizers
+review, answer, merge, export) and the recap after it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import events, ui
+from bot import townhall_questions as tq
+from bot.app import Rankfile
+from bot.permissions import Access, requires
+from bot.render import Colour, embed
+
+log = logging.getLogger("rankfile.townhall")
+
+_YES = {"yes", "y", "true", "anonymous", "anon", "1"}
+
+
+def _names(interaction: discord.Interaction, questions: list[tq.Question]) -> dict[int, str]:
+    """Display names of the (non-anonymous) authors, for organizers only."""
+    guild = interaction.guild
+    found: dict[int, str] = {}
+    for q in questions:
+        if q.author_id is None or guild is None:
+            continue
+        member = guild.get_member(q.author_id)
+        # Uncached members show as a mention: Discord renders the name, and nothing pings.
+        found[q.author_id] = member.display_name if member else f"<@{q.author_id}>"
+    return found
+
+
+def _rows_view(rows: list[dict[str, Any]]) -> discord.ui.View | None:
+    from cogs.events import view_from_rows
+
+    return view_from_rows(rows)
+
+
+async def _member_list(bot: Rankfile, event: events.Event) -> tuple[dict, discord.ui.View | None]:
+    questions = await tq.ordered(bot.db, event.id)
+    shown = [q for q in questions if q.state != "merged"]
+    listing = tq.question_embed(event, shown, organizer=False, names={})
+    return listing, _rows_view(tq.upvote_buttons(shown))
+
+
+class AskModal(ui.Modal):
+    """The Ask a question button's form."""
+
+    def __init__(self, event: events.Event) -> None:
+        super().__init__(title="Ask a question")
+        self.event = event
+        self.question = discord.ui.TextInput(
+            label="Your question",
+            style=discord.TextStyle.paragraph,
+            max_length=tq.QUESTION_MAX,
+        )
+        self.anonymous = discord.ui.TextInput(
+            label="Anonymous? (yes to hide your name from all)",
+            required=False,
+            max_length=10,
+            placeholder="no",
+        )
+        self.add_item(self.question)
+        self.add_item(self.anonymous)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        bot: Rankfile = interaction.client  # type: ignore[assignment]
+        anonymous = self.anonymous.value.strip().lower() in _YES
+        q = await tq.ask(
+            bot.db,
+            None,
+            self.event.id,
+            interaction.user.id,
+            self.question.value,
+            anonymous,
+            bot.clock.now(),
+        )
+        await ui.reply(interaction, _asked_text(self.event, q), ephemeral=True)
+
+
+def _asked_text(event: events.Event, q: tq.Question) -> str:
+    who = "anonymously: no one sees who asked" if q.anonymous else "with your name"
+    return (
+        f"❓ Question #{q.id} for **{event.title}** submitted {who}. Others can upvote it "
+        f"with `/townhall questions event: {event.id}`; you'll get a DM when it's answered."
+    )
+
+
+class AskButton(discord.ui.DynamicItem[discord.ui.Button], template=tq.ASK_PATTERN):
+    """Ask a question (opens the form) / Questions (the list with upvote buttons)."""
+
+    def __init__(self, action: str, event_id: int, button: discord.ui.Button | None = None):
+        super().__init__(
+            button or discord.ui.Button(label=action, custom_id=f"townhall:{action}:{event_id}")
+        )
+        self.action = action
+        self.event_id = event_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: Any
+    ) -> AskButton:
+        return cls(match["action"], int(match["event_id"]), item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            bot: Rankfile = interaction.client  # type: ignore[assignment]
+            event = await events.get_any(bot.db, self.event_id)
+            if self.action == "ask":
+                await interaction.response.send_modal(AskModal(event))
+                return
+            listing, view = await _member_list(bot, event)
+            await ui.reply(interaction, embeds=[listing], view=view, ephemeral=True)
+        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
+            await ui.report_error(interaction, error)
+
+
+class UpvoteButton(discord.ui.DynamicItem[discord.ui.Button], template=tq.UPVOTE_PATTERN):
+    """▲ on a question: one vote per member, pressing again takes it back."""
+
+    def __init__(self, question_id: int, button: discord.ui.Button | None = None) -> None:
+        super().__init__(
+            button or discord.ui.Button(label="▲", custom_id=f"townhall:up:{question_id}")
+        )
+        self.question_id = question_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: Any
+    ) -> UpvoteButton:
+        return cls(int(match["question_id"]), item)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            bot: Rankfile = interaction.client  # type: ignore[assignment]
+            q, counted = await tq.toggle_upvote(
+                bot.db, self.question_id, interaction.user.id, bot.clock.now()
+            )
+            event = await events.get_any(bot.db, q.event_id)
+            listing, view = await _member_list(bot, event)
+            text = (
+                f"▲ Your vote for #{q.id} counts ({q.votes})."
+                if counted
+                else f"Your vote for #{q.id} was taken back ({q.votes})."
+            )
+            await ui.update(interaction, text, embeds=[listing], view=view)
+        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
+            await ui.report_error(interaction, error)
+
+
+class Townhall(commands.Cog):
+    """Questions in advance and the recap."""
+
+    townhall = app_commands.Group(
+        name="townhall", description="Questions for town halls, and their recaps", guild_only=True
+    )
+
+    def __init__(self, bot: Rankfile) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(AskButton, UpvoteButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(AskButton, UpvoteButton)
+
+    @townhall.command(name="ask", description="Ask a question for a town hall, in advance")
+    @app_commands.describe(
+        event="The town hall's number (from /events upcoming)",
+        question="Your question",
+        anonymous="Hide your name from everyone, organizers included",
+    )
+    async def ask(
+        self,
+        interaction: discord.Interaction,
+        event: int,
+        question: str,
+        anonymous: bool = False,
+    ) -> None:
+        q = await tq.ask(
+            self.bot.db,
+            interaction.guild_id,
+            event,
+            interaction.user.id,
+            question,
+            anonymous,
+            self.bot.clock.now(),
+        )
+        found = await events.get(self.bot.db, interaction.guild_id, event)
+        await ui.reply(interaction, _asked_text(found, q), ephemeral=True)
+
+    @townhall.command(name="questions", description="A town hall's questions, to upvote")
+    @app_commands.describe(event="The town hall's number")
+    async def questions(self, interaction: discord.Interaction, event: int) -> None:
+        found = await events.get(self.bot.db, interaction.guild_id, event)
+        listing, view = await _member_list(self.bot, found)
+        await ui.reply(interaction, embeds=[listing], view=view, ephemeral=True)
+
+    @townhall.command(name="review", description="Questions ordered by votes (organizers)")
+    @app_commands.describe(event="The town hall's number")
+    @requires(Access.ORGANIZER)
+    async def review(self, interaction: discord.Interaction, event: int) -> None:
+        found = await events.get(self.bot.db, interaction.guild_id, event)
+        questions = await tq.ordered(self.bot.db, event)
+        listing = tq.question_embed(
+            found, questions, organizer=True, names=_names(interaction, questions)
+        )
+        await ui.reply(interaction, embeds=[listing], ephemeral=True)
+
+    @townhall.command(name="answer", description="Mark a question answered (organizers)")
+    @app_commands.describe(question="The question's number", answer="The answer, for the recap")
+    @requires(Access.ORGANIZER)
+    async def answer(
+        self, interaction: discord.Interaction, question: int, answer: str | None = None
+    ) -> None:
+        q = await tq.answer(
+            self.bot.db,
+            interaction.guild_id,
+            question,
+            interaction.user.id,
+            answer,
+            self.bot.clock.now(),
+        )
+        await ui.reply(
+            interaction,
+            f"Question #{q.id} marked answered. The recap (`/townhall recap`) tells its asker.",
+            ephemeral=True,
+        )
+
+    @townhall.command(name="merge", description="Merge a question into another (organizers)")
+    @app_commands.describe(question="The duplicate's number", into="The question it joins")
+    @requires(Access.ORGANIZER)
+    async def merge(self, interaction: discord.Interaction, question: int, into: int) -> None:
+        target = await tq.merge(
+            self.bot.db,
+            interaction.guild_id,
+            question,
+            into,
+            interaction.user.id,
+            self.bot.clock.now(),
+        )
+        await ui.reply(
+            interaction,
+            f"Question #{question} merged into #{into}; #{into} now has {target.votes} votes.",
+            ephemeral=True,
+        )
+
+    @townhall.command(name="export", description="The ordered questions as a file (organizers)")
+    @app_commands.describe(event="The town hall's number")
+    @requires(Access.ORGANIZER)
+    async def export(self, interaction: discord.Interaction, event: int) -> None:
+        found = await events.get(self.bot.db, interaction.guild_id, event)
+        questions = await tq.ordered(self.bot.db, event)
+        data = tq.export_csv(found, questions, _names(interaction, questions))
+        await ui.reply(
+            interaction,
+            f"{len(questions)} questions, ordered by votes (anonymous ones without an author).",
+            files=[(f"townhall-{event}-questions.csv", data)],
+            ephemeral=True,
+        )
+
+    @townhall.command(name="recap", description="Post the recap and tell askers (organizers)")
+    @app_commands.describe(
+        event="The town hall's number",
+        text="What was covered",
+        links="Links to recordings or slides",
+    )
+    @requires(Access.ORGANIZER)
+    async def recap(
+        self, interaction: discord.Interaction, event: int, text: str, links: str | None = None
+    ) -> None:
+        update, told = await tq.recap(
+            self.bot.db,
+            interaction.guild_id,
+            event,
+            interaction.user.id,
+            text,
+            links,
+            self.bot.clock.now(),
+        )
+        await ui.reply(
+            interaction,
+            embeds=[
+                embed(
+                    "Recap posted",
+                    f"Update #{update.id} is on its way to the updates channel; "
+                    f"{told} member{'s' if told != 1 else ''} whose questions were answered "
+                    "will get a DM.",
+                    colour=Colour.SUCCESS,
+                )
+            ],
+            ephemeral=True,
+        )
+
+
+async def setup(bot: Rankfile) -> None:
+    """Load the cog."""
+    await bot.add_cog(Townhall(bot))
