@@ -14,6 +14,7 @@ async def _town_hall(rig):
     opened = await rig.command(
         "carol", "/event create kind: townhall start: July 13 noon place: https://zoom.us/j/1"
     )
+    assert opened.modal is not None, opened.text
     await rig.submit("carol", {"Title": "MOA town hall"})
     saved = await rig.click("carol", "Save")
     return int(saved.text.split("event #")[1].split(".")[0])
