@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import doctor, guild_settings
+from bot import doctor, guild_settings, permissions, privacy, ui
 from bot.app import Rankfile
 from bot.errors import UserError
 from bot.permissions import HIDDEN_BEHIND, Access, requires
@@ -87,7 +87,9 @@ class Setup(commands.Cog):
     @requires(Access.ADMIN)
     async def show(self, interaction: discord.Interaction) -> None:
         settings = await guild_settings.get(self.bot.db, interaction.guild_id)
-        await reply(interaction, embeds=[settings_embed(settings)], ephemeral=True)
+        state = await privacy.campaign(self.bot.db, interaction.guild_id)
+        embeds = [settings_embed(settings), safety_embed(state)]
+        await reply(interaction, embeds=embeds, ephemeral=True)
 
     @setup.command(name="check", description="Check that rankfile can work here, and how to fix it")
     @requires(Access.ADMIN)
@@ -229,6 +231,172 @@ class Setup(commands.Cog):
         await reply(
             interaction, embeds=[settings_embed(settings, ["Saved.", *notes])], ephemeral=True
         )
+
+    # -- safety checklist and campaign retention (issue 14; domain in bot/privacy.py) ---------
+
+    campaign = app_commands.Group(
+        name="campaign",
+        description="Close the campaign and set how long members' data is kept",
+        parent=setup,
+    )
+
+    @setup.command(name="checklist", description="Read and acknowledge the safety checklist")
+    @requires(Access.ADMIN)
+    async def checklist(self, interaction: discord.Interaction) -> None:
+        db, guild_id = self.bot.db, interaction.guild_id
+        private = _committee_private(interaction, await guild_settings.get(db, guild_id))
+        state = await privacy.campaign(db, guild_id)
+        view = None if state.checklist_acknowledged_at else ChecklistView(self.bot, private)
+        await reply(
+            interaction, embeds=[checklist_embed(private, state)], view=view, ephemeral=True
+        )
+
+    @campaign.command(
+        name="close", description="Close the campaign: members' data is deleted later"
+    )
+    @requires(Access.ORGANIZER)
+    async def campaign_close(self, interaction: discord.Interaction) -> None:
+        state = await privacy.campaign(self.bot.db, interaction.guild_id)
+        if state.closed_at is not None:
+            raise UserError("The campaign is already closed. `/setup campaign reopen` undoes it.")
+        text = (
+            f"In {state.retention_days} days rankfile deletes this server's personal data (the "
+            "CAT roster, who asked what, RSVPs, subscriptions), keeping anonymous counts "
+            "(tracker, turnout, coverage). Organizers are warned 7 days before. "
+            "`/setup campaign reopen` stops it until then."
+        )
+        view = CloseCampaignView(self.bot, interaction.user.id)
+        await reply(
+            interaction,
+            embeds=[embed("Close the campaign?", text, colour=Colour.WARNING)],
+            view=view,
+            ephemeral=True,
+        )
+
+    @campaign.command(name="reopen", description="Reopen a closed campaign: nothing is deleted")
+    @requires(Access.ORGANIZER)
+    async def campaign_reopen(self, interaction: discord.Interaction) -> None:
+        state = await privacy.reopen_campaign(
+            self.bot.db, interaction.guild_id, interaction.user.id, self.bot.clock.now()
+        )
+        await reply(
+            interaction,
+            embeds=[safety_embed(state, ["Reopened: nothing will be deleted."])],
+            ephemeral=True,
+        )
+
+    @campaign.command(name="retention", description="Days after closing before data is deleted")
+    @app_commands.describe(days="Days between closing the campaign and deleting members' data")
+    @requires(Access.ADMIN)
+    async def campaign_retention(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 7, 3650]
+    ) -> None:
+        state = await privacy.set_retention(
+            self.bot.db, interaction.guild_id, days, interaction.user.id, self.bot.clock.now()
+        )
+        await reply(interaction, embeds=[safety_embed(state, ["Saved."])], ephemeral=True)
+
+
+def _committee_private(interaction: discord.Interaction, settings) -> bool | None:  # noqa: ANN001
+    """Whether @everyone is kept out of the committee channel (None: not set or not seen)."""
+    guild = interaction.guild
+    channel = guild.get_channel(settings.committee_channel_id or 0) if guild else None
+    if guild is None or channel is None:
+        return None
+    return not channel.permissions_for(guild.default_role).view_channel
+
+
+def _when(moment) -> str:  # noqa: ANN001
+    return f"<t:{int(moment.timestamp())}:f>" if moment else "not yet"
+
+
+def safety_embed(state: privacy.Campaign, notes: list[str] = ()) -> dict:  # type: ignore[assignment]
+    """The checklist acknowledgement and the campaign's retention state (in /setup show)."""
+    if state.purged_at:
+        campaign = f"Closed; members' data deleted {_when(state.purged_at)}"
+    elif state.closed_at:
+        campaign = f"Closed {_when(state.closed_at)}; data deleted {_when(state.purge_due_at)}"
+    else:
+        campaign = "Open"
+    ack = state.checklist_acknowledged_at
+    return embed(
+        "Safety and members' data",
+        "\n".join(notes) if notes else None,
+        fields=[
+            (
+                "Safety checklist",
+                f"Acknowledged {_when(ack)}" if ack else "Not acknowledged: `/setup checklist`",
+                True,
+            ),
+            ("Campaign", campaign, True),
+            ("Retention after closing", f"{state.retention_days} days", True),
+        ],
+        colour=Colour.INFO if ack else Colour.WARNING,
+    )
+
+
+def checklist_embed(private: bool | None, state: privacy.Campaign) -> dict:
+    """The safety checklist, with the committee channel's privacy checked."""
+    lines = [f"{n}. {item}" for n, item in enumerate(privacy.CHECKLIST, start=1)]
+    check = {
+        True: "✅ The committee channel is private.",
+        False: "❌ Everyone can see the committee channel: make it private first.",
+        None: "❌ No committee channel yet: `/setup channels committee:` (a private channel).",
+    }[private]
+    ack = state.checklist_acknowledged_at
+    lines += [
+        "",
+        check,
+        "",
+        f"Acknowledged {_when(ack)}."
+        if ack
+        else ("The CAT takes sign-ups only once an admin acknowledges this."),
+    ]
+    return embed("Safety checklist", "\n".join(lines), colour=Colour.INFO)
+
+
+class ChecklistView(ui.View):
+    """Acknowledge, for admins."""
+
+    def __init__(self, bot: Rankfile, private: bool | None) -> None:
+        super().__init__(timeout=600)
+        self.bot = bot
+        self.private = private
+
+    @discord.ui.button(label="Acknowledge", style=discord.ButtonStyle.success)
+    async def acknowledge(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await permissions.ensure(interaction, Access.ADMIN)
+        if not self.private:
+            raise UserError(
+                "The committee channel must exist and be private before the checklist can be "
+                "acknowledged: fix it, then run `/setup checklist` again."
+            )
+        state = await privacy.acknowledge_checklist(
+            self.bot.db, interaction.guild_id, interaction.user.id, self.bot.clock.now()
+        )
+        self.stop()
+        await ui.update(interaction, embeds=[checklist_embed(True, state)], view=None)
+
+
+class CloseCampaignView(ui.View):
+    """Close the campaign / Cancel, for the organizer who asked."""
+
+    def __init__(self, bot: Rankfile, owner_id: int) -> None:
+        super().__init__(owner_id=owner_id, timeout=300)
+        self.bot = bot
+
+    @discord.ui.button(label="Close the campaign", style=discord.ButtonStyle.danger)
+    async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        state = await privacy.close_campaign(
+            self.bot.db, interaction.guild_id, interaction.user.id, self.bot.clock.now()
+        )
+        self.stop()
+        await ui.update(interaction, embeds=[safety_embed(state, ["Campaign closed."])], view=None)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        self.stop()
+        await ui.update(interaction, embeds=[embed("Nothing changed", None)], view=None)
 
 
 async def setup(bot: Rankfile) -> None:
