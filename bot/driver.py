@@ -874,6 +874,89 @@ class Driver:
         result, _ = await self._run(line.strip(), u, payload)
         return result
 
+    async def invoke(
+        self,
+        user: str,
+        command: str,
+        options: dict[str, Any] | None = None,
+        *,
+        channel: str | int | None = None,
+        ignore_default_permissions: bool = False,
+        focused: str | None = None,
+        check_lengths: bool = True,
+    ) -> ActionResult:
+        """Run ``command`` (``"faq"``, ``"event create"``) with option values as Python values.
+
+        Unlike :meth:`command`, a string option is sent exactly as given (any character,
+        leading spaces, ``name:`` inside it), which a typed line cannot carry; other types
+        are converted as :meth:`command` does. ``focused`` names a string option: an
+        autocomplete interaction is sent instead (choices in ``result.choices``).
+        ``check_lengths=False`` lets strings past Discord's limits through (robustness tests).
+        """
+        u = self.user(user)
+        channel_id = self._channel_id(channel, u)
+        values = dict(options or {})
+        words = command.strip().lstrip("/").lower().split()
+        defs: dict[str, tuple[dict[str, Any], int | None]] = {}
+        for d, gid in self._command_defs():
+            defs.setdefault(d["name"], (d, gid))
+        if not words or words[0] not in defs:
+            raise DriverError(f"unknown command /{command}")
+        cmd, cmd_gid = defs[words[0]]
+        node, chain = cmd, []
+        for word in words[1:]:
+            subs = {
+                o["name"]: o
+                for o in node.get("options") or []
+                if o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)
+            }
+            if word not in subs:
+                raise DriverError(f"/{command}: no subcommand {word!r}")
+            node = subs[word]
+            chain.append(node)
+        name = " ".join(words)
+        resolved: dict[str, dict[str, Any]] = {}
+        opts: list[dict[str, Any]] = []
+        for odef in node.get("options") or []:
+            oname = odef["name"]
+            if oname not in values:
+                if odef.get("required") and focused is None:
+                    raise _option_error(name, f"missing required option {oname}")
+                continue
+            raw = values.pop(oname)
+            if oname == focused:
+                opts.append({"name": oname, "type": odef["type"], "value": raw, "focused": True})
+                continue
+            if odef["type"] == STRING and not odef.get("choices") and isinstance(raw, str):
+                lo, hi = odef.get("min_length"), odef.get("max_length", 6000)
+                if check_lengths and (
+                    (lo is not None and len(raw) < lo) or (hi is not None and len(raw) > hi)
+                ):
+                    raise _option_error(name, f"option {oname}: length {len(raw)} out of range")
+                opts.append({"name": oname, "type": STRING, "value": raw})
+                continue
+            value = self._convert(name, odef, str(raw), u, channel_id, resolved)
+            opts.append({"name": oname, "type": odef["type"], "value": value})
+        if values:
+            raise _option_error(name, f"unknown options {', '.join(values)}")
+        for wrapper in reversed(chain):
+            opts = [{"name": wrapper["name"], "type": wrapper["type"], "options": opts}]
+        reg = self.fake.registered_command(words[0], cmd_gid)
+        cid = int(reg["id"]) if reg else _stable_id(f"{cmd_gid}:{words[0]}")
+        data: dict[str, Any] = {"id": str(cid), "name": words[0], "type": 1}
+        if opts:
+            data["options"] = opts
+        if resolved:
+            data["resolved"] = resolved
+        if cmd_gid is not None:
+            data["guild_id"] = str(cmd_gid)
+        if not ignore_default_permissions:
+            self._check_default_permissions(cmd, u, channel_id)
+        payload = self._base_payload(4 if focused else 2, u, channel_id)
+        payload["data"] = data
+        result, _ = await self._run(("autocomplete " if focused else "/") + name, u, payload)
+        return result
+
     async def autocomplete(
         self, user: str, line: str, *, channel: str | int | None = None
     ) -> list[dict[str, Any]]:
