@@ -227,6 +227,7 @@ class Draft:
     timezone: str
     how_to_vote: str | None = None
     role_ids: tuple[int, ...] = ()
+    repeat: str | None = None  # weekly, biweekly, monthly (town halls)
 
 
 @dataclass(frozen=True)
@@ -387,6 +388,7 @@ def make_draft(
     timezone: str,
     how_to_vote: str | None = None,
     role_ids: tuple[int, ...] = (),
+    repeat: str | None = None,
 ) -> Draft:
     """Validate what an organizer typed into a Draft; UserError says what to fix."""
     if kind not in KINDS:
@@ -403,7 +405,15 @@ def make_draft(
             "A vote needs the official way to vote: give `how_to_vote` (the voting service's "
             "link or the instructions)."
         )
-    return Draft(kind, title, text, starts_at, ends_at, where, unit_ids, timezone, how, role_ids)
+    if repeat:
+        from bot import townhalls
+
+        if kind != "townhall":
+            raise UserError("Only town halls and meetings can repeat: leave `repeat` out.")
+        townhalls.make_rule(repeat, starts_at, ends_at or starts_at + DEFAULT_LENGTH, timezone)
+    return Draft(
+        kind, title, text, starts_at, ends_at, where, unit_ids, timezone, how, role_ids, repeat
+    )
 
 
 def parse_offsets(text: str, kind: str) -> tuple[int | str, ...] | None:
@@ -751,6 +761,11 @@ async def create(
             await db.execute(INSERT_ROLE, (event_id, role_id))
         event = await get(db, guild_id, event_id)
         count = await _schedule_reminders(db, event, now)
+        if draft.repeat:
+            from bot import townhalls
+
+            # In the same transaction: the next occurrences become sessions.
+            event = await townhalls.make_recurring(db, guild_id, event_id, draft.repeat, now)
         await audit.record(
             db,
             guild_id,

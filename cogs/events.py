@@ -24,6 +24,11 @@ KIND_CHOICES = [
     app_commands.Choice(name="Vote (ratification, strike authorization, survey)", value="vote"),
     app_commands.Choice(name="Deadline (a single moment)", value="deadline"),
 ]
+REPEAT_CHOICES = [
+    app_commands.Choice(name="Weekly", value="weekly"),
+    app_commands.Choice(name="Every two weeks", value="biweekly"),
+    app_commands.Choice(name="Monthly on the same weekday (e.g. 2nd Tuesday)", value="monthly"),
+]
 _STYLES = {
     1: discord.ButtonStyle.primary,
     2: discord.ButtonStyle.secondary,
@@ -365,6 +370,7 @@ class DetailsModal(ui.Modal):
             self.opts["zone"],
             self.opts["how_to_vote"],
             self.opts.get("role_ids", ()),
+            self.opts.get("repeat"),
         )
         await self.cog.preview(interaction, draft)
 
@@ -434,14 +440,27 @@ class Events(commands.Cog):
 
     def __init__(self, bot: Rankfile) -> None:
         self.bot = bot
+        self._sync_tasks: set[asyncio.Task[None]] = set()
 
     async def cog_load(self) -> None:
+        # New occurrences of recurring meetings are added by a timer: mirror them after commit.
+        self.bot.db.subscribe(townhalls.SYNC_TOPIC, self._schedule_sync)
         self.bot.add_dynamic_items(EventButton, UnitSelect, RsvpButton, NameButton, RsvpUnitSelect)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(
             EventButton, UnitSelect, RsvpButton, NameButton, RsvpUnitSelect
         )
+
+    def _schedule_sync(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._sync_new())
+        self._sync_tasks.add(task)
+        task.add_done_callback(self._sync_tasks.discard)
+
+    async def _sync_new(self) -> None:
+        """Create the Discord scheduled events of occurrences that have none yet."""
+        for event in await townhalls.unsynced(self.bot.db, self.bot.clock.now()):
+            await self._sync_discord(event, only_missing=True)
 
     async def _zone(self, guild_id: int | None) -> str:
         return (await guild_settings.get(self.bot.db, guild_id or 0)).timezone
@@ -457,8 +476,9 @@ class Events(commands.Cog):
         units="Bargaining units it is for, by code, separated by commas (e.g. 600, 700)",
         how_to_vote="For a vote: the official way to vote (link or instructions); required",
         roles="For a vote: eligible roles, by name or mention, separated by commas",
+        repeat="For a meeting: repeat weekly, every two weeks, or monthly on the same weekday",
     )
-    @app_commands.choices(kind=KIND_CHOICES)
+    @app_commands.choices(kind=KIND_CHOICES, repeat=REPEAT_CHOICES)
     @requires(Access.ORGANIZER)
     async def create(
         self,
@@ -470,6 +490,7 @@ class Events(commands.Cog):
         units: str | None = None,
         how_to_vote: str | None = None,
         roles: str | None = None,
+        repeat: app_commands.Choice[str] | None = None,
     ) -> None:
         zone = await self._zone(interaction.guild_id)
         times = events.parse_times(kind.value, start, end, zone, self.bot.clock.now())
@@ -479,7 +500,16 @@ class Events(commands.Cog):
             raise UserError("Eligible roles are for votes only: leave `roles` out.")
         # Checked now so that a bad place is refused before the modal is typed.
         events.make_draft(
-            kind.value, "check", "", times[0], times[1], place, unit_ids, zone, how_to_vote
+            kind.value,
+            "check",
+            "",
+            times[0],
+            times[1],
+            place,
+            unit_ids,
+            zone,
+            how_to_vote,
+            repeat=repeat.value if repeat else None,
         )
         await interaction.response.send_modal(
             DetailsModal(
@@ -491,6 +521,7 @@ class Events(commands.Cog):
                 zone=zone,
                 how_to_vote=how_to_vote,
                 role_ids=role_ids,
+                repeat=repeat.value if repeat else None,
             )
         )
 
@@ -504,6 +535,11 @@ class Events(commands.Cog):
             lines.append(f"{closing}: {timeparse.echo(draft.ends_at, draft.timezone)}")
         if draft.place:
             lines.append(f"Where: {draft.place}")
+        if draft.repeat:
+            lines.append(
+                f"Repeats: {draft.repeat}; the next {townhalls.UPCOMING_OCCURRENCES} "
+                "occurrences each get their own Discord scheduled event."
+            )
         offsets = await events.default_offsets(self.bot.db, interaction.guild_id, draft.kind)
         lines.append(f"Reminders: {events.describe_offsets(offsets, draft.kind)}")
         if draft.kind == "townhall":
@@ -531,16 +567,22 @@ class Events(commands.Cog):
             view=None,
         )
 
-    async def _sync_discord(self, event: events.Event) -> list[str]:
+    async def _sync_discord(self, event: events.Event, *, only_missing: bool = False) -> list[str]:
         """Create, edit or delete the Discord scheduled events of a town hall (after commit).
 
-        A failure is reported to the organizer and never loses the event.
+        A failure is reported to the organizer and never loses the event. Sessions already
+        over are left alone; `only_missing` creates the missing ones only (new occurrences).
         """
         if event.kind != "townhall":
             return []
         notes: list[str] = []
         http = self.bot.http
+        now = self.bot.clock.now()
         for session in event.sessions:
+            if (session.ends_at or session.starts_at) < now and session.state == "scheduled":
+                continue
+            if only_missing and (session.discord_event_id or session.state != "scheduled"):
+                continue
             try:
                 if event.state == "cancelled" or session.state == "cancelled":
                     if session.discord_event_id:

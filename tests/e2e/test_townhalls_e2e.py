@@ -162,3 +162,64 @@ async def test_session_refusals_nothing_saved(rig):
     )
     assert member.ephemeral and "organizer" in member.text
     assert len((await events.get(rig.db, rig.demo.guild_id, event.id)).sessions) == 2
+
+
+async def test_weekly_meeting_across_dst_one_scheduled_event_per_occurrence(rig):
+    opened = await rig.command(
+        "carol",
+        "/event create kind: townhall start: 2024-10-29 12:00 end: 2024-10-29 13:00 "
+        "place: Union hall repeat: weekly",
+    )
+    assert opened.modal is not None, opened.text
+    preview = await rig.submit("carol", {"Title": "Weekly organizing meeting"})
+    assert "Repeats: weekly" in preview.text
+    saved = await rig.click("carol", "Save")
+    event_id = int(saved.text.split("event #")[1].split(".")[0])
+    posts = saved.find("POST", SE)
+    starts = [p.json["scheduled_start_time"][:16] for p in posts]
+    # Noon in Los Angeles on both sides of November 3: 19:00 UTC, then 20:00 UTC.
+    assert starts == [
+        "2024-10-29T19:00",
+        "2024-11-05T20:00",
+        "2024-11-12T20:00",
+        "2024-11-19T20:00",
+    ]
+    event = await events.get(rig.db, rig.demo.guild_id, event_id)
+    assert event.recurrence["freq"] == "weekly"
+    # Each occurrence has its own RSVPs.
+    await rig.command("alice", f"/events show id: {event_id}")
+    await rig.click("alice", f"rsvp:going:{event.sessions[1].id}")
+    # Cancelling one occurrence leaves the others.
+    cancelled = await rig.command("carol", f"/event session cancel id: {event_id} session: 2")
+    assert len(cancelled.find("DELETE", SE_ONE)) == 1 and "1 member" in cancelled.text
+    assert "cancelled" in cancelled.dms()[0].content
+    event = await events.get(rig.db, rig.demo.guild_id, event_id)
+    assert [s.state for s in event.sessions] == ["scheduled", "cancelled", "scheduled", "scheduled"]
+    # After the first occurrence ends, the next one is added and mirrored in Discord.
+    rig.clock.set(datetime(2024, 10, 29, 20, 0, tzinfo=UTC))
+    later = await rig.idle()
+    [new] = later.find("POST", SE)
+    assert new.json["scheduled_start_time"].startswith("2024-11-26T20:00")
+    event = await events.get(rig.db, rig.demo.guild_id, event_id)
+    assert len(event.sessions) == 5 and event.sessions[4].discord_event_id
+
+
+async def test_monthly_rule_keeps_the_nth_weekday(rig):
+    rule = townhalls.make_rule(
+        "monthly",
+        datetime(2024, 10, 8, 19, 0, tzinfo=UTC),  # 2nd Tuesday of October, noon PDT
+        datetime(2024, 10, 8, 20, 0, tzinfo=UTC),
+        "America/Los_Angeles",
+    )
+    got = [townhalls.occurrence(rule, i)[0] for i in range(4)]
+    assert got == [
+        datetime(2024, 10, 8, 19, 0, tzinfo=UTC),
+        datetime(2024, 11, 12, 20, 0, tzinfo=UTC),  # 2nd Tuesday, noon PST
+        datetime(2024, 12, 10, 20, 0, tzinfo=UTC),
+        datetime(2025, 1, 14, 20, 0, tzinfo=UTC),
+    ]
+    fifth = await rig.command(
+        "carol",
+        "/event create kind: townhall start: 2024-10-29 12:00 place: Hall repeat: monthly",
+    )
+    assert fifth.ephemeral and "5th" in fifth.text
