@@ -7,14 +7,20 @@ admin's `/setup check` runs the same checks through the running bot.
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+import shutil
+import sqlite3
 from pathlib import Path
 
-from bot import cli, cli_ops, guild_settings
+from bot import backups, cli, cli_ops, delivery, guild_settings, render, sandbox, status
 from bot.app import Rankfile
+from bot.clock import ManualClock
 from bot.config import Secret, Settings
-from bot.db import DatabaseTooNew
+from bot.db import MIGRATIONS_DIR, Database, DatabaseTooNew, load_migrations
 from bot.fake_discord import EMBED_LINKS, MANAGE_EVENTS, SEND_MESSAGES
 from tests.e2e.conftest import bot_factory
+from tests.support import T0
 
 OPS_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "ops.txt"
 
@@ -165,29 +171,22 @@ async def test_setup_check_shows_the_same_verdicts_to_an_admin(rig):
 
 
 async def test_start_backs_up_then_migrates_an_older_database(fake, make_driver, tmp_path):
-    from bot.clock import ManualClock
-    from bot.db import Database
-    from tests.support import T0
-
+    # The file as the release before migration 0008 left it: migrations 1-7 and some data.
+    previous = tmp_path / "previous-release"
+    previous.mkdir()
+    for m in load_migrations()[:7]:
+        shutil.copy(MIGRATIONS_DIR / f"{m.name}.sql", previous)
     db_path = tmp_path / "rankfile.db"
-    old = Database(db_path)
+    old = Database(db_path, migrations_dir=previous)
     await old.open()
     await old.migrate()
     await guild_settings.update(old, 42, None, T0, timezone="Europe/Paris")
-    # Pretend the file was written by the previous release (before migration 0008).
-    await old.execute("DROP TABLE heartbeat")
-    await old.execute("DROP TABLE backup_log")
-    await old.execute("PRAGMA user_version = 7")
     await old.close()
 
     driver = await make_driver(bot_factory(fake, ManualClock(T0), db_path))
     backups_made = sorted((tmp_path / "backups").glob("rankfile-*-before-v*.db"))
     assert len(backups_made) == 1
-    from bot import backups
-
     assert backups.check_file(backups_made[0]) is None
-    import sqlite3
-
     copy = sqlite3.connect(backups_made[0])
     assert copy.execute("PRAGMA user_version").fetchone()[0] == 7
     copy.close()
@@ -198,7 +197,6 @@ async def test_start_backs_up_then_migrates_an_older_database(fake, make_driver,
 
 
 async def test_a_database_newer_than_the_code_is_refused_untouched(fake, tmp_path):
-    from bot.db import Database
 
     db_path = tmp_path / "rankfile.db"
     db = Database(db_path)
@@ -222,8 +220,6 @@ async def test_a_database_newer_than_the_code_is_refused_untouched(fake, tmp_pat
 
 
 def test_run_refuses_a_newer_database_in_one_line(tmp_path, monkeypatch, capsys):
-    from bot.db import Database
-
     async def make() -> None:
         db = Database(tmp_path / "rankfile.db")
         await db.open()
@@ -243,7 +239,6 @@ def test_run_refuses_a_newer_database_in_one_line(tmp_path, monkeypatch, capsys)
 
 
 async def test_status_check_fails_when_the_worker_is_stuck(rig):
-    from bot import delivery, render, status
 
     settings = Settings(db_path=rig.db_path)
     healthy = await cli_ops.read_status(settings, now=rig.clock.now())
@@ -273,12 +268,6 @@ async def test_status_check_fails_when_the_worker_is_stuck(rig):
 
 
 async def test_the_ops_sandbox_script(tmp_path):
-    import io
-    import json
-
-    from bot import sandbox
-    from tests.support import T0
-
     script = OPS_SCRIPT
     out = io.StringIO()
     await sandbox.main(tmp_path / "sandbox.db", start=T0, script=script, json_mode=True, out=out)
