@@ -91,6 +91,7 @@ TALLY_PER_UNIT = (
 )
 TALLY_SERIES = "SELECT at, unit_id FROM vote_tally WHERE event_id = ? ORDER BY at, id"
 DELETE_FLAGS = "DELETE FROM vote_voted WHERE event_id = ?"
+SET_THREAD = "UPDATE event SET thread_id = ? WHERE id = ?"
 UPCOMING = (
     "SELECT e.id FROM event e JOIN event_session s ON s.event_id = e.id "
     "WHERE e.guild_id = ? AND e.state = 'scheduled' AND s.state = 'scheduled' "
@@ -228,6 +229,7 @@ class Draft:
     how_to_vote: str | None = None
     role_ids: tuple[int, ...] = ()
     repeat: str | None = None  # weekly, biweekly, monthly (town halls)
+    discussion: bool = False  # open a discussion thread with it (town halls)
 
 
 @dataclass(frozen=True)
@@ -389,6 +391,7 @@ def make_draft(
     how_to_vote: str | None = None,
     role_ids: tuple[int, ...] = (),
     repeat: str | None = None,
+    discussion: bool = False,
 ) -> Draft:
     """Validate what an organizer typed into a Draft; UserError says what to fix."""
     if kind not in KINDS:
@@ -411,8 +414,21 @@ def make_draft(
         if kind != "townhall":
             raise UserError("Only town halls and meetings can repeat: leave `repeat` out.")
         townhalls.make_rule(repeat, starts_at, ends_at or starts_at + DEFAULT_LENGTH, timezone)
+    if discussion and kind != "townhall":
+        raise UserError("A discussion thread is for town halls: leave `thread` out.")
     return Draft(
-        kind, title, text, starts_at, ends_at, where, unit_ids, timezone, how, role_ids, repeat
+        kind,
+        title,
+        text,
+        starts_at,
+        ends_at,
+        where,
+        unit_ids,
+        timezone,
+        how,
+        role_ids,
+        repeat,
+        discussion,
     )
 
 
@@ -654,6 +670,8 @@ def event_embed(event: Event, now: datetime, *, footer: str | None = None) -> di
         fields.append(("Where", "\n".join(places), False))
     if event.how_to_vote:
         fields.append(("How to vote", event.how_to_vote, False))
+    if event.thread_id:
+        fields.append(("Discussion", f"<#{event.thread_id}>", False))
     if cancelled and event.cancel_reason:
         fields.append(("Why it was cancelled", event.cancel_reason, False))
     colour = Colour.DANGER if cancelled else Colour.INFO
@@ -977,6 +995,27 @@ async def set_default_offsets(
             now,
         )
     return chosen
+
+
+async def set_thread(db: Database, event: Event, thread_id: int, now: datetime) -> Event:
+    """Record the event's discussion thread and post the event in it (through delivery)."""
+    async with db.transaction():
+        await db.execute(SET_THREAD, (thread_id, event.id))
+        event = await get(db, event.guild_id, event.id)
+        await enqueue(
+            db,
+            event.guild_id,
+            "event.thread",
+            message(
+                f"💬 Discussion for **{event.title}**: questions, rides, who's covering shifts.",
+                embeds=[event_embed(event, now)],
+                components=buttons(event, now),
+            ),
+            [Target.channel(thread_id)],
+            now,
+            subject=f"event:{event.id}",
+        )
+    return event
 
 
 async def set_discord_event(db: Database, session_id: int, discord_event_id: int | None) -> None:

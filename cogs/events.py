@@ -61,8 +61,12 @@ def _scheduled_event_body(event: events.Event, session: events.Session) -> dict[
         "scheduled_start_time": _iso(session.starts_at),
         "scheduled_end_time": _iso(session.ends_at or session.starts_at),
     }
-    if event.description:
-        body["description"] = truncate(event.description, events.DESCRIPTION_MAX)
+    description = event.description
+    if event.thread_id:
+        link = f"https://discord.com/channels/{event.guild_id}/{event.thread_id}"
+        description = f"{description}\n\nDiscussion: {link}".strip()
+    if description:
+        body["description"] = truncate(description, events.DESCRIPTION_MAX)
     return body
 
 
@@ -371,6 +375,7 @@ class DetailsModal(ui.Modal):
             self.opts["how_to_vote"],
             self.opts.get("role_ids", ()),
             self.opts.get("repeat"),
+            self.opts.get("thread", False) and self.kind == "townhall",
         )
         await self.cog.preview(interaction, draft)
 
@@ -452,6 +457,25 @@ class Events(commands.Cog):
             EventButton, UnitSelect, RsvpButton, NameButton, RsvpUnitSelect
         )
 
+    async def _open_thread(self, event: events.Event) -> tuple[events.Event, str]:
+        """Open the town hall's discussion thread in the announcements channel (after commit);
+        a failure is reported and never loses the event."""
+        settings = await guild_settings.get(self.bot.db, event.guild_id)
+        if not settings.announcements_channel_id:
+            return event, "⚠️ No discussion thread: set the announcements channel with `/setup`."
+        try:
+            made = await self.bot.http.start_thread_without_message(
+                settings.announcements_channel_id,
+                name=truncate(event.title, 100),
+                auto_archive_duration=10080,
+                type=11,
+            )
+        except discord.HTTPException as error:
+            log.warning("discussion thread failed for event %s: %s", event.id, error.status)
+            return event, f"⚠️ The discussion thread could not be opened ({_why(error)})."
+        event = await events.set_thread(self.bot.db, event, int(made["id"]), self.bot.clock.now())
+        return event, f"Discussion thread: <#{event.thread_id}>."
+
     def _schedule_sync(self) -> None:
         task = asyncio.get_running_loop().create_task(self._sync_new())
         self._sync_tasks.add(task)
@@ -477,6 +501,7 @@ class Events(commands.Cog):
         how_to_vote="For a vote: the official way to vote (link or instructions); required",
         roles="For a vote: eligible roles, by name or mention, separated by commas",
         repeat="For a meeting: repeat weekly, every two weeks, or monthly on the same weekday",
+        thread="For a town hall: open a discussion thread in the announcements channel",
     )
     @app_commands.choices(kind=KIND_CHOICES, repeat=REPEAT_CHOICES)
     @requires(Access.ORGANIZER)
@@ -491,6 +516,7 @@ class Events(commands.Cog):
         how_to_vote: str | None = None,
         roles: str | None = None,
         repeat: app_commands.Choice[str] | None = None,
+        thread: bool = False,
     ) -> None:
         zone = await self._zone(interaction.guild_id)
         times = events.parse_times(kind.value, start, end, zone, self.bot.clock.now())
@@ -522,6 +548,7 @@ class Events(commands.Cog):
                 how_to_vote=how_to_vote,
                 role_ids=role_ids,
                 repeat=repeat.value if repeat else None,
+                thread=thread,
             )
         )
 
@@ -559,6 +586,9 @@ class Events(commands.Cog):
             self.bot.db, interaction.guild_id, interaction.user.id, draft, now
         )
         notes = [f"Saved as event #{event.id}."]
+        if draft.discussion:
+            event, note = await self._open_thread(event)
+            notes.append(note)
         notes += await self._sync_discord(event)
         await ui.update(
             interaction,

@@ -223,3 +223,23 @@ async def test_monthly_rule_keeps_the_nth_weekday(rig):
         "/event create kind: townhall start: 2024-10-29 12:00 place: Hall repeat: monthly",
     )
     assert fifth.ephemeral and "5th" in fifth.text
+
+
+async def test_discussion_thread_opened_and_linked(rig):
+    opened = await rig.command(
+        "carol", f"/event create kind: townhall start: July 13 noon place: {ZOOM} thread: True"
+    )
+    assert opened.modal is not None, opened.text
+    await rig.submit("carol", {"Title": "MOA town hall", "Description": "Bring questions"})
+    saved = await rig.click("carol", "Save")
+    [made] = saved.find("POST", "/channels/{channel_id}/threads")
+    assert made.json["name"] == "MOA town hall"
+    event_id = int(saved.text.split("event #")[1].split(".")[0])
+    event = await events.get(rig.db, rig.demo.guild_id, event_id)
+    assert event.thread_id and f"<#{event.thread_id}>" in saved.text
+    [post] = saved.find("POST", SE)
+    assert f"/channels/{rig.demo.guild_id}/{event.thread_id}" in post.json["description"]
+    in_thread = [m for m in saved.messages if m.channel_id == event.thread_id]
+    assert in_thread and "Discussion for **MOA town hall**" in in_thread[0].content
+    shown = await rig.command("alice", f"/events show id: {event_id}")
+    assert f"<#{event.thread_id}>" in shown.text
