@@ -265,4 +265,6 @@ async def test_privacy_export_and_delete(db):
         "reminders_for_events": [],
         "rsvps": [],
         "said_voted_in": [],
+        "town_hall_questions": [],
+        "upvoted_questions": [],
     }
