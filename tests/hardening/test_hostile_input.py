@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.hardening.harness import SyncRig, Tally, discover
+from tests.hardening.harness import Tally, discover
 from tests.hardening.hostile import exercise, nasty_pieces
 
 EXAMPLES = int(os.environ.get("RANKFILE_HOSTILE_EXAMPLES", "12"))
@@ -34,25 +34,26 @@ def _params():
 
 
 @pytest.mark.parametrize("spec", list(_params()))
-def test_hostile_input(spec, tmp_path):
+def test_hostile_input(spec, shared_rig):
     tally = Tally()
-    with SyncRig(tmp_path) as rig:
-        d = rig.demo
-        pieces = nasty_pieces(list(d.roles.values()), list(d.users.values()))
+    rig = shared_rig
+    rig.fake.open_modals.clear()
+    d = rig.demo
+    pieces = nasty_pieces(list(d.roles.values()), list(d.users.values()))
 
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(data=st.data(), over=st.booleans())
+    def one(data, over):
+        problems = exercise(
+            data.draw, rig, spec, pieces, tally, over=over and data.draw(st.integers(0, 9)) == 0
         )
-        @given(data=st.data(), over=st.booleans())
-        def one(data, over):
-            problems = exercise(
-                data.draw, rig, spec, pieces, tally, over=over and data.draw(st.integers(0, 9)) == 0
-            )
-            assert not problems, "\n".join(problems)
+        assert not problems, "\n".join(problems)
 
-        one()
+    one()
     assert tally.examples >= 1
