@@ -30,5 +30,15 @@ async def test_events_script_output(tmp_path):
         in text[("erin", "/event cancel id: 5 reason: Moved online")]
     )
     assert "Thanks for voting" in text[("alice", "click I voted")]
+    add = "/event session add id: 5 start: July 17 6pm end: July 17 7:30pm place: https://zoom.us/j/777"
+    assert "Session 2 added" in text[("erin", add)]
+    assert "You're down for" in text[("alice", "click Maybe")]  # the DM with the .ics
+    review = text[("erin", "/townhall review event: 5")]
+    assert (
+        json.dumps("▲ 1 · anonymous")[1:-1] in review
+        and "Will the evening session be recorded?" in review
+    )
+    rsvps = text[("erin", "/event rsvps id: 5")]
+    assert "Maybe 1" in rsvps and "Chose to show their name" in rsvps
     turnout = text[("erin", "/event turnout id: 3")]
     assert "Said they voted" in turnout and "alice" not in turnout.lower()
