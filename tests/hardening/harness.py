@@ -114,7 +114,12 @@ class SyncRig:
     """The real bot against the fake, started on a private event loop; ``run(coro)`` drives it."""
 
     def __init__(
-        self, directory: Path, *, bot_options: dict[str, Any] | None = None, **driver_options: Any
+        self,
+        directory: Path,
+        *,
+        bot_options: dict[str, Any] | None = None,
+        before_start: Any = None,
+        **driver_options: Any,
     ) -> None:
         self.loop = asyncio.new_event_loop()
         self.directory = directory
@@ -123,6 +128,7 @@ class SyncRig:
         self.fake = FakeDiscord()
         self.driver: Driver | None = None
         self._driver_options = driver_options
+        self._before_start = before_start  # called with the fake once the demo guild exists
         # Syncing validates the whole command list against the schema (seconds); the e2e
         # suite checks it once, so these rigs skip it.
         self._bot_options = {"sync_commands": False, **(bot_options or {})}
@@ -139,6 +145,8 @@ class SyncRig:
         self.fake.validate_responses = True
         await self.fake.start()
         self.fake.add_demo_guild()
+        if self._before_start is not None:
+            self._before_start(self.fake)
         self.driver = Driver(
             self.fake,
             bot_factory(self.fake, self.clock, self.db_path, **self._bot_options),
