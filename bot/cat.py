@@ -1614,16 +1614,19 @@ async def unit_report(db: Database, guild_id: int, unit: units.Unit, now: dateti
 def unit_chart(report: UnitReport) -> bytes:
     """A PNG: the 30-day level distribution (1 strongest on the left) beside the concerns
     pulse (last 14 days against the 14 before). CPU work: use a thread."""
-    with charts.figure(width=11, height=4.5) as fig:
+    with charts.figure(width=12, height=5) as fig:
         left = fig.add_subplot(1, 2, 1)
         levels = list(range(1, 6)) + [0]
         left.bar(
-            [f"{k} {report.scale.label(k)}" for k in levels],
+            [str(k) for k in levels],
             [report.distribution.get(k, 0) for k in levels],
             color=[charts.PALETTE[i % len(charts.PALETTE)] for i in range(6)],
         )
-        left.set_title(f"{report.unit.code}: levels, last {DISTRIBUTION_DAYS} days (1 = strongest)")
-        left.tick_params(axis="x", labelrotation=30)
+        left.set_title(f"{report.unit.code}: last {DISTRIBUTION_DAYS} days (1 = strongest)")
+        left.set_xlabel(
+            ", ".join(f"{k} {report.scale.label(k)}" for k in levels[:5]) + ", 0 not assessed",
+            fontsize=8,
+        )
         right = fig.add_subplot(1, 2, 2)
         names = [c for c, _, _ in report.pulse][:8]
         positions = list(range(len(names)))
@@ -1648,7 +1651,7 @@ def unit_chart(report: UnitReport) -> bytes:
         if names:
             right.legend(loc="lower right")
         else:
-            right.text(0.5, 0.5, "no concerns logged", ha="center")
+            right.text(0.5, 0.5, "no concerns logged", ha="center", transform=right.transAxes)
         return charts.to_png(fig)
 
 
