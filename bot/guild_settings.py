@@ -54,6 +54,8 @@ class GuildSettings:
     cat_requires_approval: int = 0
     cat_target_ratio: int = 10
     cat_channel_id: int | None = None
+    # Transparency (migration 0011): days without an update before organizers are nudged.
+    silence_days: int = 7
 
     def missing(self, *names: str) -> list[str]:
         """The named settings (all of SETUP_OPTION by default) that are not set yet."""

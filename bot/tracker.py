@@ -8,21 +8,29 @@ is 100 days whatever the hour.
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot import audit, units, updates
+from bot import audit, delivery, guild_settings, timers, units, updates
 from bot.db import Database, from_db, to_db
 from bot.demo import DEMO_DIR
-from bot.errors import Conflict, UserError
-from bot.render import Colour, embed, truncate
+from bot.errors import Conflict, NotFound, UserError
+from bot.render import Colour, embed, message, truncate
 from bot.timeparse import discord_timestamp
 
+log = logging.getLogger("rankfile.tracker")
+
 NOTE_MAX = 1000
+REASON_MAX = 500
+SILENCE_KIND = "tracker.silence"
+# The committee post's button (cogs/tracker.py matches it as a DynamicItem).
+NO_NEWS_ID = "rf:tr:nonews:{unit_id}"
 
 
 @dataclass(frozen=True)
@@ -75,14 +83,45 @@ EXISTS = (
     "SELECT 1 FROM tracker_status_change WHERE guild_id = ? AND unit_id = ? AND status = ? "
     "AND reached_at = ?"
 )
-# When members last heard anything about each unit: one query for the whole overview. A
-# retracted update counts (members heard it), which keeps the query on the covering index
-# bargaining_update_guild instead of reading every update's row.
-LAST_HEARD = (
-    "SELECT x.unit_id, max(u.published_at) FROM bargaining_update u "
-    "JOIN bargaining_update_unit x ON x.update_id = u.id "
-    "WHERE u.guild_id = ? GROUP BY x.unit_id"
+# When members last heard anything about each unit: one row per unit, kept by updates.publish
+# (a retracted update counts: members heard it).
+LAST_HEARD = "SELECT unit_id, heard_at, kind FROM unit_last_heard WHERE guild_id = ?"
+LAST_HEARD_ONE = "SELECT heard_at, kind FROM unit_last_heard WHERE guild_id = ? AND unit_id = ?"
+# The whole overview in one query (each query costs a round trip to the database thread):
+# every unit with its last-heard row, its open withheld mark and its history as JSON.
+OVERVIEW = """
+SELECT b.*, h.heard_at, h.kind AS heard_kind,
+       w.id AS w_id, w.reason AS w_reason, w.expected_at AS w_expected, w.marked_at AS w_marked,
+       (SELECT json_group_array(json_array(c.id, c.status, c.reached_at, c.note, c.author_id,
+                                           c.update_id, c.forced))
+        FROM (SELECT * FROM tracker_status_change c WHERE c.unit_id = b.id
+              ORDER BY c.reached_at, c.id) c) AS history
+FROM bargaining_unit b
+LEFT JOIN unit_last_heard h ON h.unit_id = b.id
+LEFT JOIN withheld_details w ON w.unit_id = b.id AND w.released_at IS NULL
+WHERE b.guild_id = ?
+ORDER BY b.parent_id IS NOT NULL, b.code
+"""
+WITHHELD_OPEN_ALL = "SELECT * FROM withheld_details WHERE guild_id = ? AND released_at IS NULL"
+WITHHELD_OPEN = (
+    "SELECT * FROM withheld_details WHERE guild_id = ? AND unit_id = ? AND released_at IS NULL"
 )
+WITHHELD_INSERT = (
+    "INSERT INTO withheld_details (guild_id, unit_id, reason, expected_at, marked_at, marked_by) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+WITHHELD_MOVE = "UPDATE withheld_details SET reason = ?, expected_at = ? WHERE id = ?"
+WITHHELD_RELEASE = (
+    "UPDATE withheld_details SET released_at = ? WHERE guild_id = ? AND unit_id = ? "
+    "AND released_at IS NULL"
+)
+DATE_CHANGE_INSERT = (
+    "INSERT INTO withheld_date_change (withheld_id, old_expected_at, new_expected_at, reason, "
+    "changed_at, changed_by) VALUES (?, ?, ?, ?, ?, ?)"
+)
+DATE_CHANGES = "SELECT * FROM withheld_date_change WHERE withheld_id = ? ORDER BY changed_at, id"
+# Statuses in which silence is noticed: at the table, or waiting for the details of a TA.
+SILENT_STATUSES = ("negotiating", "strike_vote", "strike_authorized", "tentative_agreement")
 
 
 @dataclass(frozen=True)
@@ -105,6 +144,28 @@ class StatusChange:
 
 
 @dataclass(frozen=True)
+class DateChange:
+    """One move of a withheld unit's expected release date (kept, never overwritten)."""
+
+    old_expected_at: datetime
+    new_expected_at: datetime
+    reason: str | None
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """A unit's details withheld after its tentative agreement: why, and until when."""
+
+    id: int
+    unit_id: int
+    reason: str
+    expected_at: datetime
+    marked_at: datetime
+    changes: tuple[DateChange, ...] = ()
+
+
+@dataclass(frozen=True)
 class UnitStanding:
     """A unit at a glance: its status, since when, and how long members waited for details."""
 
@@ -115,6 +176,8 @@ class UnitStanding:
     days_waiting: int | None  # TA reached, details not out: days so far
     days_to_details: int | None  # TA to details, once they are out
     last_heard: datetime | None
+    withheld: Withheld | None = None
+    last_heard_kind: str | None = None
 
     @property
     def status(self) -> str:
@@ -163,12 +226,25 @@ def find_status(text: str) -> Status:
     raise UserError(f"No status `{truncate(text, 40)}`. Statuses: {names}.")
 
 
+def _withheld_from_row(row: Any, changes: tuple[DateChange, ...] = ()) -> Withheld:
+    return Withheld(
+        row["id"],
+        row["unit_id"],
+        row["reason"],
+        from_db(row["expected_at"]),
+        from_db(row["marked_at"]),
+        changes,
+    )
+
+
 def standing_of(
     unit: units.Unit,
     history: list[StatusChange],
     last_heard: datetime | None,
     now: datetime,
     zone: str,
+    withheld: Withheld | None = None,
+    last_heard_kind: str | None = None,
 ) -> UnitStanding:
     """A unit's standing from its history (oldest first), with days counted from the data."""
     current = history[-1] if history else None
@@ -189,7 +265,17 @@ def standing_of(
             waiting = days_between(tentative_at, now, zone)
     if tentative_at is not None and details_at is not None:
         to_details = days_between(tentative_at, details_at, zone)
-    return UnitStanding(unit, current, tentative_at, details_at, waiting, to_details, last_heard)
+    return UnitStanding(
+        unit,
+        current,
+        tentative_at,
+        details_at,
+        waiting,
+        to_details,
+        last_heard,
+        withheld if details_at is None else None,
+        last_heard_kind,
+    )
 
 
 async def history(db: Database, guild_id: int, unit_id: int) -> list[StatusChange]:
@@ -199,14 +285,39 @@ async def history(db: Database, guild_id: int, unit_id: int) -> list[StatusChang
 
 async def overview(db: Database, guild_id: int, now: datetime, zone: str) -> Overview:
     """Every unit at a glance, with the totals ("10 of 13 units have reached a TA")."""
-    all_units = await units.list_units(db, guild_id)
-    by_unit: dict[int, list[StatusChange]] = {}
-    for row in await db.fetchall(ALL_HISTORY, (guild_id,)):
-        by_unit.setdefault(row["unit_id"], []).append(_from_row(row))
-    heard = {r[0]: from_db(r[1]) for r in await db.fetchall(LAST_HEARD, (guild_id,))}
-    standings = [
-        standing_of(u, by_unit.get(u.id, []), heard.get(u.id), now, zone) for u in all_units
-    ]
+    standings = []
+    for row in await db.fetchall(OVERVIEW, (guild_id,)):
+        changes = [
+            StatusChange(c[0], row["id"], c[1], from_db(c[2]), c[3], c[4], c[5], bool(c[6]))
+            for c in json.loads(row["history"] or "[]")
+        ]
+        held = None
+        if row["w_id"] is not None:
+            held = Withheld(
+                row["w_id"],
+                row["id"],
+                row["w_reason"],
+                from_db(row["w_expected"]),
+                from_db(row["w_marked"]),
+            )
+        standings.append(
+            standing_of(
+                units.Unit(
+                    row["id"],
+                    row["guild_id"],
+                    row["code"],
+                    row["name"],
+                    row["parent_id"],
+                    row["member_count"],
+                ),
+                changes,
+                from_db(row["heard_at"]),
+                now,
+                zone,
+                held,
+                row["heard_kind"],
+            )
+        )
     return Overview(
         standings,
         total=len(standings),
@@ -223,9 +334,187 @@ async def standing(
     """One unit's standing and history (for `/tracker show unit:`)."""
     unit = await units.find(db, guild_id, unit_text)
     changes = await history(db, guild_id, unit.id)
+    heard = await db.fetchone(LAST_HEARD_ONE, (guild_id, unit.id))
+    held = await withheld(db, guild_id, unit.id)
     return standing_of(
-        unit, changes, await updates.last_heard(db, guild_id, unit.id), now, zone
+        unit,
+        changes,
+        from_db(heard[0]) if heard else None,
+        now,
+        zone,
+        held,
+        heard[1] if heard else None,
     ), changes
+
+
+async def withheld(db: Database, guild_id: int, unit_id: int) -> Withheld | None:
+    """The unit's open "details withheld" mark with its date history, or None."""
+    row = await db.fetchone(WITHHELD_OPEN, (guild_id, unit_id))
+    if row is None:
+        return None
+    changes = tuple(
+        DateChange(
+            from_db(c["old_expected_at"]),
+            from_db(c["new_expected_at"]),
+            c["reason"],
+            from_db(c["changed_at"]),
+        )
+        for c in await db.fetchall(DATE_CHANGES, (row["id"],))
+    )
+    return _withheld_from_row(row, changes)
+
+
+async def mark_withheld(
+    db: Database,
+    guild_id: int,
+    unit_text: str,
+    reason: str,
+    expected_at: datetime,
+    actor_id: int | None,
+    now: datetime,
+    zone: str,
+) -> tuple[Withheld, bool]:
+    """Mark a unit's details withheld (reason and expected release date required), or move the
+    expected date of a unit already marked, keeping the old date in the history (audited).
+
+    Returns the mark and whether it is new. Refuses an empty reason, a date before today, and a
+    unit without a tentative agreement or whose details are already out.
+    """
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise UserError(
+            "Say why the details are withheld (members read it), like "
+            "`reason: other locals are still at the table`."
+        )
+    if len(reason) > REASON_MAX:
+        raise UserError(f"The reason is {len(reason)} characters; keep it to {REASON_MAX}.")
+    if days_between(now, expected_at, zone) < 0:
+        raise UserError(
+            "The expected release date is in the past: give today or a later date, like "
+            "`expected: June 28`."
+        )
+    async with db.transaction():
+        unit = await units.find(db, guild_id, unit_text)
+        s = standing_of(unit, await history(db, guild_id, unit.id), None, now, zone)
+        if s.tentative_at is None or s.details_at is not None:
+            raise UserError(
+                f"{unit.label} has no tentative agreement waiting for its details "
+                f"(it is at **{STATUSES[s.status].label}**): only those can be marked withheld."
+            )
+        current = await db.fetchone(WITHHELD_OPEN, (guild_id, unit.id))
+        if current is None:
+            withheld_id = await db.execute(
+                WITHHELD_INSERT,
+                (guild_id, unit.id, reason, to_db(expected_at), to_db(now), actor_id),
+            )
+            created = True
+            verb = "tracker.withheld"
+        else:
+            withheld_id = current["id"]
+            created = False
+            verb = "tracker.withheld_move"
+            if from_db(current["expected_at"]) != expected_at:
+                await db.execute(
+                    DATE_CHANGE_INSERT,
+                    (withheld_id, current["expected_at"], to_db(expected_at), reason,
+                     to_db(now), actor_id),
+                )  # fmt: skip
+            await db.execute(WITHHELD_MOVE, (reason, to_db(expected_at), withheld_id))
+        await audit.record(db, guild_id, actor_id, verb, f"unit {unit.code}", None, now)
+        found = await withheld(db, guild_id, unit.id)
+    assert found is not None  # written in this transaction
+    return found, created
+
+
+# -- silence -----------------------------------------------------------------------------
+
+
+async def arm_silence(
+    db: Database, guild_id: int, update_id: int | None, unit_ids: list[int], now: datetime
+) -> None:
+    """(Re)start each unit's silence clock: a nudge N days from now (`/setup` silence_days),
+    replacing the pending one. Called in the publication's transaction."""
+    if not unit_ids:
+        return
+    days = (await guild_settings.get(db, guild_id)).silence_days
+    for unit_id in unit_ids:
+        await timers.cancel_subject(db, SILENCE_KIND, unit_id)
+        await timers.schedule(db, guild_id, SILENCE_KIND, unit_id, now + timedelta(days=days), now)
+
+
+updates.PUBLISH_HOOKS.append(arm_silence)
+
+
+def _day_text(at: datetime, zone: str) -> str:
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{local:%B} {local.day}"
+
+
+def no_news_text(unit: units.Unit, last: datetime | None, zone: str) -> tuple[str, str]:
+    """The title and text a no-news update form opens with (organizers fill in the dates)."""
+    met = _day_text(last, zone) if last else "..."
+    return (
+        f"No news this week: {unit.label}",
+        f"No news this week: we met on {met}, we meet again on ... . "
+        "Nothing new to report yet; we will tell you as soon as there is.",
+    )
+
+
+def nudge_message(unit: units.Unit, days: int, late: bool) -> dict[str, Any]:
+    """The committee channel's nudge about a silent unit, with its no-news button."""
+    text = (
+        f"Members of **{unit.label}** have heard nothing for **{days} days**. Even no news is "
+        "worth saying: post a short no-news update so they know bargaining goes on."
+    )
+    if late:
+        text += "\n\n*(This nudge is late: the bot was offline when it came due.)*"
+    button = {
+        "type": 2,
+        "style": 1,
+        "label": "Post a no-news update",
+        "custom_id": NO_NEWS_ID.format(unit_id=unit.id),
+    }
+    return message(
+        embeds=[embed(f"Silence: {unit.label}", text, colour=Colour.WARNING)],
+        components=[{"type": 1, "components": [button]}],
+    )
+
+
+@timers.handler(SILENCE_KIND)
+async def fire_silence(db: Database, timer: timers.Timer, now: datetime) -> None:
+    """A unit's silence clock ran out: nudge the committee channel if the unit is still at the
+    table or waiting for details and nothing was posted since; never repeated until the next
+    update re-arms it."""
+    unit_id = timer.subject_id
+    if unit_id is None:
+        return
+    settings = await guild_settings.get(db, timer.guild_id)
+    try:
+        unit = await units.get(db, timer.guild_id, unit_id)
+    except NotFound:
+        return
+    heard = await db.fetchone(LAST_HEARD_ONE, (timer.guild_id, unit_id))
+    row = await db.fetchone(CURRENT, (timer.guild_id, unit_id))
+    if row is None or row["status"] not in SILENT_STATUSES:
+        return
+    since = from_db(heard[0]) if heard else from_db(row["reached_at"])
+    due = since + timedelta(days=settings.silence_days)
+    if due > now + timedelta(minutes=1):
+        # The setting grew since the clock was armed: wait for the new due time.
+        await timers.schedule(db, timer.guild_id, SILENCE_KIND, unit_id, due, now)
+        return
+    if settings.committee_channel_id is None:
+        log.warning("silence nudge for unit %s skipped: no committee channel", unit_id)
+        return
+    await delivery.enqueue(
+        db,
+        timer.guild_id,
+        "tracker.silence",
+        nudge_message(unit, days_between(since, now, settings.timezone), timer.late),
+        [delivery.Target.channel(settings.committee_channel_id)],
+        now,
+        subject=f"unit {unit_id}",
+    )
 
 
 async def set_status(
@@ -284,6 +573,10 @@ async def set_status(
             )
             published = await updates.publish(db, guild_id, actor_id, draft, now, kind="status")
             update_id = published.id
+        if status.code in DETAILS_OUT:
+            await db.execute(WITHHELD_RELEASE, (to_db(now), guild_id, unit.id))
+        if not post_update:
+            await arm_silence(db, guild_id, None, [unit.id], now)
         change_id = await db.execute(
             INSERT,
             (
@@ -324,7 +617,43 @@ def standing_line(s: UnitStanding, now: datetime, zone: str) -> str:
         text += f" · ⏳ **{s.days_waiting} days** waiting for the details"
     elif s.days_to_details is not None and s.status in DETAILS_OUT:
         text += f" · details after {s.days_to_details} days"
+    if s.withheld is not None:
+        text += "\n  " + withheld_text(s.withheld, now, zone)
+    if s.status in SILENT_STATUSES or s.withheld is not None:
+        text += " · " + heard_text(s, now, zone)
     return text
+
+
+def heard_text(s: UnitStanding, now: datetime, zone: str) -> str:
+    """When members last heard anything about the unit: "last update 12 days ago"."""
+    if s.last_heard is None:
+        return "no update yet"
+    days = days_between(s.last_heard, now, zone)
+    when = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
+    return f"last update {when}" + (" (no news)" if s.last_heard_kind == "no_news" else "")
+
+
+def _date(at: datetime, zone: str) -> str:
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{local:%B} {local.day}, {local.year}"
+
+
+def withheld_text(w: Withheld, now: datetime, zone: str) -> str:
+    """Details withheld: the reason, the expected date, and "overdue by N days" past it."""
+    text = f"🔒 Details withheld: {truncate(w.reason, 200)} · expected {_date(w.expected_at, zone)}"
+    overdue = days_between(w.expected_at, now, zone)
+    if overdue > 0:
+        text += f" · **overdue by {overdue} day{'' if overdue == 1 else 's'}**"
+    return text
+
+
+def withheld_history(w: Withheld, zone: str) -> list[str]:
+    """Each move of the expected date: "expected May 1, moved to June 1 on April 28: reason"."""
+    return [
+        f"expected {_date(c.old_expected_at, zone)}, moved to {_date(c.new_expected_at, zone)} "
+        f"on {_date(c.changed_at, zone)}" + (f": {truncate(c.reason, 200)}" if c.reason else "")
+        for c in w.changes
+    ]
 
 
 def overview_embed(view: Overview, now: datetime, zone: str) -> dict[str, Any]:
@@ -358,8 +687,19 @@ def unit_embed(
     if s.unit.member_count:
         head += f"\n{s.unit.member_count:,} members"
     if s.last_heard is not None:
-        head += f"\nLast update {discord_timestamp(s.last_heard, 'R')}"
+        head += f"\nLast update {discord_timestamp(s.last_heard, 'R')} ({heard_text(s, now, zone)})"
     fields = []
+    if s.withheld is not None:
+        waited = days_between(s.tentative_at, now, zone) if s.tentative_at else 0
+        lines = [
+            f"Why: {truncate(s.withheld.reason, 300)}",
+            f"Expected: {_date(s.withheld.expected_at, zone)} · waited {waited} days so far",
+        ]
+        overdue = days_between(s.withheld.expected_at, now, zone)
+        if overdue > 0:
+            lines.append(f"**Overdue by {overdue} day{'' if overdue == 1 else 's'}**")
+        lines += [f"• {h}" for h in withheld_history(s.withheld, zone)]
+        fields.append(("Details withheld", truncate("\n".join(lines), 1024), False))
     for c in changes:
         value = truncate(c.note, 300) if c.note else "—"
         if c.update_id:

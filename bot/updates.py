@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -87,10 +87,15 @@ SELECT u.id, u.title, u.published_at,
 FROM bargaining_update_fts f JOIN bargaining_update u ON u.id = f.rowid
 WHERE bargaining_update_fts MATCH :query AND f.rowid IN (SELECT value FROM json_each(:ids))
 """
-LAST_FOR_UNIT = (
-    "SELECT max(u.published_at) FROM bargaining_update u JOIN bargaining_update_unit x "
-    "ON x.update_id = u.id WHERE u.guild_id = ? AND x.unit_id = ?"
-)
+LAST_FOR_UNIT = "SELECT heard_at FROM unit_last_heard WHERE guild_id = ? AND unit_id = ?"
+# One row per unit, moved forward by each publication (a backdated demo update never moves it
+# back); /tracker reads these instead of aggregating every update.
+HEARD_UPSERT = """
+INSERT INTO unit_last_heard (unit_id, guild_id, update_id, kind, heard_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (unit_id) DO UPDATE SET update_id = excluded.update_id, kind = excluded.kind,
+    heard_at = excluded.heard_at
+WHERE excluded.heard_at >= unit_last_heard.heard_at
+"""
 # Copies of a publication not sent yet go out with the edited text (bot.delivery has no call for
 # this; it touches only the payload of a broadcast that still has pending copies).
 REPLACE_PENDING_PAYLOAD = (
@@ -99,6 +104,9 @@ REPLACE_PENDING_PAYLOAD = (
 )
 DEMO_KEY = "SELECT value FROM meta WHERE key = ?"
 DEMO_KEY_SET = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"
+# Called inside publish's transaction with (db, guild_id, update_id, unit_ids, now): the
+# tracker re-arms its silence nudges there (it imports this module, not the other way round).
+PUBLISH_HOOKS: list[Callable[[Database, int, int, list[int], datetime], Awaitable[None]]] = []
 # Highlight markers for search snippets (Discord bold).
 HIGHLIGHT_OPEN, HIGHLIGHT_CLOSE = "**", "**"
 _URL = re.compile(r"^https?://[^\s<>]+$", re.IGNORECASE)
@@ -142,6 +150,7 @@ class Draft:
     source_url: str | None
     topics: tuple[str, ...]
     units: tuple[units.Unit, ...]
+    kind: str = "update"  # "no_news" for a no-news update (it counts as an update)
 
 
 @dataclass(frozen=True)
@@ -298,14 +307,16 @@ async def publish(
     draft: Draft,
     now: datetime,
     *,
-    kind: str = "update",
+    kind: str | None = None,
     deliver: bool = True,
     published_at: datetime | None = None,
 ) -> Update:
     """Save the update and queue its post and its DMs, in one transaction (audited).
 
     `deliver=False` saves without sending (demo content); `published_at` backdates it.
+    `kind` overrides the draft's ("status" from /tracker set).
     """
+    kind = kind or draft.kind
     async with db.transaction():
         update_id = await db.execute(
             INSERT,
@@ -321,9 +332,16 @@ async def publish(
         )
         await db.executemany(INSERT_TOPIC, [(update_id, t) for t in draft.topics])
         await db.executemany(INSERT_UNIT, [(update_id, u.id) for u in draft.units])
+        heard_at = to_db(published_at or now)
+        await db.executemany(
+            HEARD_UPSERT, [(u.id, guild_id, update_id, kind, heard_at) for u in draft.units]
+        )
         update = await get(db, guild_id, update_id)
         detail = None
         if deliver:
+            # Demo content (not delivered, backdated) starts no silence clocks.
+            for hook in PUBLISH_HOOKS:
+                await hook(db, guild_id, update_id, [u.id for u in draft.units], now)
             settings = await guild_settings.get(db, guild_id)
             channel_id = settings.require("updates_channel_id")
             readers = await audience(db, guild_id, draft.topics, [u.id for u in draft.units])
@@ -534,12 +552,14 @@ def update_embed(update: Update) -> dict[str, Any]:
         fields.append(("Units", ", ".join(update.unit_codes), True))
     if update.source_url:
         fields.append(("Source", update.source_url, False))
+    no_news = update.kind == "no_news"
     return embed(
-        f"#{update.id} · {update.title}",
+        f"#{update.id} · " + ("No-news update · " if no_news else "") + update.title,
         description,
         fields=fields,
         url=update.source_url,
-        footer="Negotiation update · /subscribe to get these by DM",
+        footer=("No-news update" if no_news else "Negotiation update")
+        + " · /subscribe to get these by DM",
         colour=Colour.INFO,
         timestamp=update.published_at,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
 
 import discord
@@ -11,9 +12,9 @@ from discord.ext import commands
 
 from bot import guild_settings, timeparse, tracker, ui, units
 from bot.app import Rankfile
-from bot.permissions import Access, requires
+from bot.permissions import Access, ensure, requires
 from bot.render import Colour, embed
-from cogs.updates import unit_choices
+from cogs.updates import UpdateForm, unit_choices
 
 STATUS_CHOICES = [
     app_commands.Choice(name=s.label, value=s.code) for s in tracker.STATUSES.values()
@@ -37,6 +38,52 @@ def _past_date(text: str, zone: str, now: datetime) -> datetime:
     return reached
 
 
+def _bot(interaction: discord.Interaction) -> Rankfile:
+    return interaction.client  # type: ignore[return-value]
+
+
+class NoNewsButton(
+    discord.ui.DynamicItem[discord.ui.Button], template=r"rf:tr:nonews:(?P<unit>\d+)"
+):
+    """ "Post a no-news update" on a silence nudge: opens the update form, prefilled."""
+
+    def __init__(self, unit_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Post a no-news update",
+                style=discord.ButtonStyle.primary,
+                custom_id=tracker.NO_NEWS_ID.format(unit_id=unit_id),
+            )
+        )
+        self.unit_id = unit_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> NoNewsButton:
+        return cls(int(match["unit"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await ensure(interaction, Access.ORGANIZER)
+            bot = _bot(interaction)
+            guild = interaction.guild_id or 0
+            unit = await units.get(bot.db, guild, self.unit_id)
+            zone = (await guild_settings.get(bot.db, guild)).timezone
+            standing, _ = await tracker.standing(bot.db, guild, unit.code, bot.clock.now(), zone)
+            cog = bot.get_cog("Updates")
+            form = UpdateForm(
+                cog,  # type: ignore[arg-type]
+                interaction.user.id,
+                unit_list=(unit,),
+                prefill=tracker.no_news_text(unit, standing.last_heard, zone),
+                kind="no_news",
+            )
+            await interaction.response.send_modal(form)
+        except Exception as error:  # noqa: BLE001 - DynamicItems have no error handler of their own
+            await ui.report_error(interaction, error)
+
+
 class Tracker(commands.Cog):
     """The bargaining tracker."""
 
@@ -50,6 +97,12 @@ class Tracker(commands.Cog):
 
     def __init__(self, bot: Rankfile) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(NoNewsButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(NoNewsButton)
 
     async def _zone(self, guild_id: int) -> str:
         return (await guild_settings.get(self.bot.db, guild_id)).timezone
@@ -130,6 +183,37 @@ class Tracker(commands.Cog):
             text += f"\nUpdate #{update.id} is being posted and sent to subscribers."
         await ui.reply(interaction, text, ephemeral=True)
 
+    @group.command(
+        name="withheld", description="Mark a unit's details withheld, or move the date (organizers)"
+    )
+    @app_commands.describe(
+        unit="The unit whose tentative agreement's details are not released yet",
+        reason="Why, for members (like: other locals are still at the table)",
+        expected="When the details are expected (like June 1); a new date is kept in the history",
+    )
+    @requires(Access.ORGANIZER)
+    async def withheld(
+        self,
+        interaction: discord.Interaction,
+        unit: str,
+        reason: app_commands.Range[str, 1, tracker.REASON_MAX],
+        expected: str,
+    ) -> None:
+        db, now, guild = self.bot.db, self.bot.clock.now(), interaction.guild_id
+        zone = await self._zone(guild)
+        when = timeparse.parse_local_time(expected, zone, now)
+        held, created = await tracker.mark_withheld(
+            db, guild, unit, reason, when, interaction.user.id, now, zone
+        )
+        found = await units.get(db, guild, held.unit_id)
+        text = (
+            f"{found.label}: details marked withheld, expected "
+            if created
+            else f"{found.label}: expected release moved to "
+        )
+        text += f"{timeparse.echo(held.expected_at, zone)}. `/tracker show` now says why."
+        await ui.reply(interaction, text, ephemeral=True)
+
     @units_group.command(name="add", description="Add a bargaining unit (organizers)")
     @app_commands.describe(
         code="A short code, like 600",
@@ -199,6 +283,7 @@ class Tracker(commands.Cog):
 
     @show.autocomplete("unit")
     @set_status.autocomplete("unit")
+    @withheld.autocomplete("unit")
     @units_edit.autocomplete("unit")
     @units_remove.autocomplete("unit")
     @units_add.autocomplete("parent")

@@ -53,23 +53,28 @@ class UpdateForm(ui.Modal):
         topics: tuple[str, ...] = (),
         unit_list: tuple[units.Unit, ...] = (),
         editing: updates.Update | None = None,
+        prefill: tuple[str, str] | None = None,
+        kind: str = "update",
     ) -> None:
         # One custom_id per opening, so two organizers' forms never cross.
         what = f"edit:{editing.id}" if editing else "post"
         title = f"Edit update #{editing.id}" if editing else "New negotiation update"
+        if kind == "no_news":
+            what, title = "nonews", "No-news update"
         super().__init__(title=title, custom_id=f"update:{what}:{opened_by}", timeout=1800)
         self.cog, self.topics, self.unit_list, self.editing = cog, topics, unit_list, editing
+        self.kind = kind
         self.headline = discord.ui.TextInput(
             label="Title",
             max_length=updates.TITLE_MAX,
             placeholder="Wages: what we proposed today",
-            default=editing.title if editing else None,
+            default=editing.title if editing else (prefill[0] if prefill else None),
         )
         self.body = discord.ui.TextInput(
             label="Text",
             style=discord.TextStyle.paragraph,
             max_length=updates.BODY_MAX,
-            default=editing.body if editing else None,
+            default=editing.body if editing else (prefill[1] if prefill else None),
         )
         self.source = discord.ui.TextInput(
             label="Source link (optional)",
@@ -106,12 +111,12 @@ class UpdateForm(ui.Modal):
         title, body, url = updates.clean_text(
             self.headline.value, self.body.value, self.source.value
         )
-        draft = updates.Draft(title, body, url, self.topics, self.unit_list)
+        draft = updates.Draft(title, body, url, self.topics, self.unit_list, self.kind)
         readers = await updates.audience(
             db, interaction.guild_id, draft.topics, [u.id for u in draft.units]
         )
         preview = updates.Update(
-            0, interaction.guild_id, "update", title, body, url, interaction.user.id, now,
+            0, interaction.guild_id, self.kind, title, body, url, interaction.user.id, now,
             None, None, None, None, None, None, draft.topics,
             tuple(u.id for u in draft.units), tuple(u.code for u in draft.units),
         )  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from bot import units, updates
+from bot import guild_settings, units, updates
 from bot.charts import PNG_SIGNATURE
 
 AS_ORGANIZER = {"ignore_default_permissions": True}
@@ -96,3 +96,122 @@ async def test_chart_is_a_png_attachment(rig):
     from matplotlib import image
 
     assert image.imread(io.BytesIO(data), format="png").ndim == 3
+
+
+# -- issue 11: withheld details, silence noticed -------------------------------------------
+
+
+def _committee_posts(rig, needle, committee=None):
+    committee = committee or rig.demo.channel("committee")
+    return [m for m in rig.fake.channel_messages(committee) if needle in str(m.get("embeds"))]
+
+
+async def test_withheld_details_with_reason_history_and_overdue_days(rig):
+    await units.load_demo(rig.db, rig.demo.guild_id, rig.clock.now())
+    await rig.command(
+        "carol", "/tracker set unit: 600 status: tentative_agreement post_update: False",
+        **AS_ORGANIZER,
+    )  # fmt: skip
+    r = await rig.command(
+        "carol", "/tracker withheld unit: 600 reason: later expected: July 1 2024", **AS_ORGANIZER
+    )
+    assert r.ephemeral and "already passed" in r.text
+    r = await rig.command(
+        "carol", "/tracker withheld unit: 600 reason: ' ' expected: August 1 2024", **AS_ORGANIZER
+    )
+    assert r.ephemeral and "Say why" in r.text
+    r = await rig.command(
+        "carol", "/tracker withheld unit: 700 reason: x expected: August 1 2024", **AS_ORGANIZER
+    )
+    assert "no tentative agreement" in r.text
+    assert await rig.db.fetchval("SELECT count(*) FROM withheld_details") == 0
+    r = await rig.command(
+        "alice", "/tracker withheld unit: 600 reason: x expected: August 1 2024", **AS_ORGANIZER
+    )
+    assert r.ephemeral and "organizer" in r.text
+
+    r = await rig.command(
+        "carol",
+        "/tracker withheld unit: 600 reason: other locals are still at the table "
+        "expected: August 1 2024",
+        **AS_ORGANIZER,
+    )
+    assert "details marked withheld" in r.text
+    r = await rig.command("alice", "/tracker show")
+    assert (
+        "Details withheld: other locals are still at the table · expected August 1, 2024" in r.text
+    )
+    assert "overdue" not in r.text
+    rig.clock.advance(days=18)  # July 28
+    r = await rig.command(
+        "carol",
+        "/tracker withheld unit: 600 reason: general negotiations continue "
+        "expected: August 15 2024",
+        **AS_ORGANIZER,
+    )
+    assert "expected release moved to" in r.text
+    rig.clock.advance(days=22)  # August 19: 4 days past August 15
+    await rig.settle()
+    r = await rig.command("alice", "/tracker show")
+    assert "**overdue by 4 days**" in r.text and "**40 days** waiting" in r.text
+    r = await rig.command("alice", "/tracker show unit: 600")
+    assert "Why: general negotiations continue" in r.text
+    assert "waited 40 days so far" in r.text and "Overdue by 4 days" in r.text
+    assert (
+        "expected August 1, 2024, moved to August 15, 2024 on July 28, 2024: "
+        "general negotiations continue" in r.text
+    )
+    rows = await rig.db.fetchall("SELECT * FROM withheld_date_change")
+    assert len(rows) == 1  # the first date is kept, not overwritten
+    await rig.command(
+        "carol", "/tracker set unit: 600 status: summary_released post_update: False",
+        **AS_ORGANIZER,
+    )  # fmt: skip
+    r = await rig.command("alice", "/tracker show")
+    assert "withheld" not in r.text and "details after 40 days" in r.text
+
+
+async def test_silence_nudge_on_day_7_once_then_a_no_news_update(rig):
+    await units.load_demo(rig.db, rig.demo.guild_id, rig.clock.now())
+    # The committee channel where members can see it, to show they can't press its button.
+    committee = rig.demo.channel("general")
+    await guild_settings.update(
+        rig.db, rig.demo.guild_id, None, rig.clock.now(), committee_channel_id=committee
+    )
+    await rig.command("carol", "/tracker set unit: 600 status: negotiating", **AS_ORGANIZER)
+    await rig.settle()
+    r = await rig.command("alice", "/tracker show")
+    assert "**600** · In negotiations" in r.text and "last update today" in r.text
+    rig.clock.advance(days=6, hours=23)
+    await rig.settle()
+    assert _committee_posts(rig, "Silence", committee) == []
+    rig.clock.advance(hours=1, minutes=1)
+    await rig.settle()
+    [nudge] = _committee_posts(rig, "Silence", committee)
+    assert "heard nothing for **7 days**" in str(nudge["embeds"])
+    assert "Post a no-news update" in str(nudge["components"])
+    r = await rig.command("alice", "/tracker show")
+    assert "last update 7 days ago" in r.text
+    rig.clock.advance(days=5)
+    await rig.settle()
+    assert len(_committee_posts(rig, "Silence", committee)) == 1  # not again until the next silence
+
+    r = await rig.click("alice", "Post a no-news update")
+    assert r.ephemeral and "organizer" in r.text and r.modal is None
+    opened = await rig.click("carol", "Post a no-news update")
+    assert opened.modal is not None and "No news this week" in str(opened.modal)
+    await rig.submit(
+        "carol",
+        {"Title": "No news this week: Local 600", "Text": "No news this week: we met on July 15."},
+    )
+    await rig.click("carol", "Publish")
+    await rig.settle()
+    posted = rig.fake.channel_messages(rig.demo.channel("updates"))
+    assert "No-news update" in posted[-1]["embeds"][0]["title"]
+    r = await rig.command("alice", "/tracker show")
+    assert "last update today (no news)" in r.text
+    kind = await rig.db.fetchval("SELECT kind FROM bargaining_update ORDER BY id DESC LIMIT 1")
+    assert kind == "no_news"
+    rig.clock.advance(days=7, minutes=1)
+    await rig.settle()
+    assert len(_committee_posts(rig, "Silence", committee)) == 2  # the next silence, again
