@@ -81,7 +81,7 @@ class Rankfile(commands.Bot):
         self.clock = clock or Clock()
         self.sync_commands = sync_commands
         self.delivery_rate = delivery_rate
-        self.db = Database(settings.db_path)
+        self.db = Database(settings.db_path, key=settings.db_key.get() if settings.db_key else None)
         self.scheduler = Scheduler(self.db, self.clock)
         self.delivery: DeliveryWorker | None = None
         self.started_at = self.clock.now()

@@ -49,6 +49,8 @@ class Settings:
     log_file: Path | None = None
     backup_dir: Path | None = None
     backup_keep: int = 7
+    # RANKFILE_DB_KEY: the SQLCipher passphrase (bot/encryption.py); None: a plain file.
+    db_key: Secret | None = None
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def require_token(self) -> str:
@@ -126,5 +128,8 @@ def load_settings(
         log_file=Path(log_file_raw) if log_file_raw else None,
         backup_dir=Path(backup_raw) if backup_raw else db_path.parent / "backups",
         backup_keep=int(keep_raw),
-        extra={k: v for k, v in values.items() if k.startswith("RANKFILE_")},
+        db_key=Secret(values["RANKFILE_DB_KEY"]) if values.get("RANKFILE_DB_KEY") else None,
+        extra={
+            k: v for k, v in values.items() if k.startswith("RANKFILE_") and k != "RANKFILE_DB_KEY"
+        },
     )

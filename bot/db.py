@@ -95,9 +95,14 @@ def _create_private(path: Path) -> None:
 class Database:
     """The bot's single connection to its SQLite file."""
 
-    def __init__(self, path: Path | str, *, migrations_dir: Path = MIGRATIONS_DIR) -> None:
+    def __init__(
+        self, path: Path | str, *, migrations_dir: Path = MIGRATIONS_DIR, key: str | None = None
+    ) -> None:
         self.path = Path(path)
         self.migrations_dir = migrations_dir
+        # RANKFILE_DB_KEY: a SQLCipher file (bot/encryption.py); None is plain SQLite.
+        self._key = key
+        self._errors: tuple[type[Exception], ...] = (sqlite3.Error,)
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._after_commit: list[Callable[[], None]] = []
@@ -109,8 +114,12 @@ class Database:
         """Open the file (creating it private), in WAL mode with foreign keys on."""
         if self._conn is not None:
             return
+        if self._key is not None:
+            await self._open_encrypted()
+            return
         if str(self.path) != ":memory:":
             _create_private(self.path)
+        conn = None
         try:
             conn = await aiosqlite.connect(self.path, isolation_level=None)
             conn.row_factory = sqlite3.Row
@@ -119,10 +128,37 @@ class Database:
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                # Its thread is not a daemon: left open, the process could never exit.
+                await conn.close()
             raise NotRankfileDatabase(
                 f"{self.path} is not a SQLite database ({exc}): point RANKFILE_DB at a rankfile "
                 "database or at a new file name."
             ) from exc
+        self._conn = conn
+
+    async def _open_encrypted(self) -> None:
+        """Open a SQLCipher file: PRAGMA key before anything else; a wrong key is one line."""
+        from bot import encryption
+
+        cipher = encryption.module()
+        _create_private(self.path)
+        conn = aiosqlite.Connection(
+            encryption.connector(self.path, isolation_level=None), iter_chunk_size=64
+        )
+        await conn
+        conn.row_factory = cipher.Row
+        try:
+            await conn.execute(encryption.key_statement(self._key or ""))
+            await conn.execute("SELECT count(*) FROM sqlite_master")
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+        except cipher.DatabaseError as exc:
+            await conn.close()
+            raise DatabaseError(str(encryption.wrong_key(self.path))) from exc
+        self._errors = (sqlite3.Error, cipher.Error)
         self._conn = conn
 
     async def close(self) -> None:
@@ -187,7 +223,7 @@ class Database:
                 )
                 try:
                     await self.conn.executescript(script)
-                except sqlite3.Error as exc:
+                except self._errors as exc:
                     if self.conn.in_transaction:
                         await self.conn.execute("ROLLBACK")
                     raise DatabaseError(f"migration {migration.name} failed: {exc}") from exc
@@ -266,7 +302,14 @@ class Database:
                 except BaseException:
                     await self.conn.execute("ROLLBACK")
                     raise
-                await self.conn.execute("COMMIT")
+                try:
+                    await self.conn.execute("COMMIT")
+                except BaseException:
+                    # A failed COMMIT (disk full, I/O error) leaves the transaction open:
+                    # roll it back, or every later BEGIN fails on this connection.
+                    if self.conn.in_transaction:
+                        await self.conn.execute("ROLLBACK")
+                    raise
             finally:
                 _in_transaction.reset(token)
                 self._after_commit = []
@@ -295,7 +338,15 @@ class Database:
         destination.parent.mkdir(parents=True, exist_ok=True)
         _create_private(destination)
         async with self._lock:
-            target = await aiosqlite.connect(destination)
+            if self._key is not None:
+                from bot import encryption
+
+                # An encrypted database's backups are encrypted with the same key.
+                target = aiosqlite.Connection(encryption.connector(destination), iter_chunk_size=64)
+                await target
+                await target.execute(encryption.key_statement(self._key))
+            else:
+                target = await aiosqlite.connect(destination)
             try:
                 await self.conn.backup(target)
             finally:
