@@ -73,11 +73,19 @@ RETRACT = (
     "UPDATE bargaining_update SET retracted_at = ?, retracted_by = ?, retraction_note = ? "
     "WHERE guild_id = ? AND id = ? AND retracted_at IS NULL"
 )
-# bm25 weights: a word in the title counts five times one in the body. The best ids first, then
-# snippets for those only (a snippet per match would cost as much as the whole search).
+# bm25 weights: a word in the title counts five times one in the body. Ranking costs a bm25
+# per match, so only the newest RANK_CAP matches are ranked (FTS5 walks rowids in order
+# cheaply): SEARCH_FLOOR finds the lowest rowid among them. The best ids first, then snippets
+# for those only (a snippet per match would cost as much as the whole search).
+RANK_CAP = 200
+SEARCH_FLOOR = """
+SELECT rowid FROM bargaining_update_fts WHERE bargaining_update_fts MATCH :query
+ORDER BY rowid DESC LIMIT 1 OFFSET :offset
+"""
 SEARCH = """
 SELECT u.id FROM bargaining_update_fts f JOIN bargaining_update u ON u.id = f.rowid
-WHERE bargaining_update_fts MATCH :query AND u.guild_id = :guild AND u.retracted_at IS NULL
+WHERE bargaining_update_fts MATCH :query AND f.rowid >= :floor
+  AND u.guild_id = :guild AND u.retracted_at IS NULL
 ORDER BY bm25(bargaining_update_fts, 5.0, 1.0), u.published_at DESC
 LIMIT :limit
 """
@@ -504,7 +512,10 @@ def fts_query(text: str) -> str:
 
 
 async def search(db: Database, guild_id: int, query: str, limit: int = 10) -> list[SearchHit]:
-    """Updates matching every word of `query`, best first, with the words highlighted."""
+    """Updates matching every word of `query`, best first, with the words highlighted.
+
+    Only the newest RANK_CAP matches are ranked: for a very common word an old update may
+    not be offered (the newest are what members look for)."""
     if len(query or "") > QUERY_MAX:
         raise UserError(f"Keep the search to {QUERY_MAX} characters.")
     params = {
@@ -514,9 +525,9 @@ async def search(db: Database, guild_id: int, query: str, limit: int = 10) -> li
         "open": HIGHLIGHT_OPEN,
         "close": HIGHLIGHT_CLOSE,
     }
-    ids = [
-        r[0] for r in await db.fetchall(SEARCH, {k: params[k] for k in ("query", "guild", "limit")})
-    ]
+    floor = await db.fetchval(SEARCH_FLOOR, {"query": params["query"], "offset": RANK_CAP - 1})
+    wanted = {k: params[k] for k in ("query", "guild", "limit")} | {"floor": floor or 0}
+    ids = [r[0] for r in await db.fetchall(SEARCH, wanted)]
     if not ids:
         return []
     found = {
