@@ -36,7 +36,7 @@ SANDBOX_START = datetime(2024, 7, 10, 17, 0, tzinfo=UTC)
 # Capabilities with commands of their own (`rankfile faq ...`): each module has
 # `add_commands(subparsers)` that adds its parsers with `set_defaults(func=...)`, where
 # func(settings, args) -> exit code.
-CLI_MODULES: list[str] = ["bot.cli_ops", "bot.cli_faq"]
+CLI_MODULES: list[str] = ["bot.cli_ops", "bot.cli_faq", "bot.cli_privacy"]
 
 
 def _fail(message: str) -> int:
@@ -212,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup = db_sub.add_parser("backup", help="copy the database safely while the bot runs")
     backup.add_argument("path")
     importlib.import_module("bot.cli_ops").add_db_commands(db_sub)
+    importlib.import_module("bot.cli_privacy").add_db_commands(db_sub)
     db.set_defaults(func=cmd_db)
 
     demo_parser = sub.add_parser("demo", help="demo content")

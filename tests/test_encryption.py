@@ -143,3 +143,35 @@ class TestEncryptedDatabase:
         assert mine.ephemeral
         assert await rig.bot.db.fetchval("SELECT count(*) FROM subscription") == 1
         assert encryption.is_encrypted(path)
+
+
+class TestCli:
+    async def test_rankfile_db_encrypt_and_decrypt(self, tmp_path, monkeypatch, capsys):
+        from bot import cli
+
+        plain = tmp_path / "rankfile.db"
+        db = Database(plain)
+        await db.open()
+        await db.migrate()
+        await seed(db, GUILD, ALICE, ORG)
+        await db.close()
+        monkeypatch.chdir(tmp_path)  # no .env
+        monkeypatch.setenv("RANKFILE_DB", str(plain))
+        monkeypatch.delenv("RANKFILE_DB_KEY", raising=False)
+        assert cli.main(["db", "encrypt", "enc.db"]) == 2
+        assert "set RANKFILE_DB_KEY" in capsys.readouterr().err
+        monkeypatch.setenv("RANKFILE_DB_KEY", KEY)
+        assert cli.main(["db", "encrypt", "enc.db"]) == 0
+        out = capsys.readouterr().out
+        assert "encrypted with RANKFILE_DB_KEY" in out and KEY not in out
+        assert encryption.is_encrypted(tmp_path / "enc.db")
+        monkeypatch.setenv("RANKFILE_DB", str(tmp_path / "enc.db"))
+        assert cli.main(["db", "decrypt", "back.db"]) == 0
+        assert encryption.is_encrypted(tmp_path / "back.db") is False
+        monkeypatch.setenv("RANKFILE_DB_KEY", "zebra-42")
+        assert cli.main(["db", "decrypt", "again.db"]) == 2
+        err = capsys.readouterr().err
+        assert "does not open" in err and "zebra-42" not in err
+        assert cli.main(["privacy", "data"]) == 0
+        out = capsys.readouterr().out
+        assert "| cat_volunteer | contact |" in out and "encrypted (SQLCipher)" in out
