@@ -300,7 +300,10 @@ class Database:
                 try:
                     yield self
                 except BaseException:
-                    await self.conn.execute("ROLLBACK")
+                    # SQLite may have rolled back already (disk full does): then ROLLBACK
+                    # would raise and hide the real error.
+                    if self.conn.in_transaction:
+                        await self.conn.execute("ROLLBACK")
                     raise
                 try:
                     await self.conn.execute("COMMIT")

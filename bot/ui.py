@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import logging
 import secrets
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -108,7 +109,21 @@ def explain(error: BaseException) -> tuple[str, bool]:
         return f"`{error.value}` is not a valid value for that option: {error}", False
     if isinstance(error, app_commands.CheckFailure):
         return str(error) or "You can't use this command here.", False
-    if isinstance(error, discord.Forbidden):
+    if isinstance(original, sqlite3.OperationalError):
+        # Another process holds the database past the busy timeout, or the disk is full: the
+        # transaction rolled back, so nothing was saved.
+        if "locked" in str(original) or "busy" in str(original):
+            return (
+                "The bot's database is busy right now. Nothing was saved: try again in a minute.",
+                False,
+            )
+        if "full" in str(original):
+            return (
+                "The bot's storage is full, so nothing was saved. Please tell an organizer; "
+                "try again later.",
+                False,
+            )
+    if isinstance(original, discord.Forbidden):
         return (
             "Discord refused: the bot is missing a permission here. An admin can run "
             "`/setup check` to see which.",
