@@ -126,6 +126,7 @@ class Rankfile(commands.Bot):
                 self.clock.now(),
                 reason=f"before-v{pending[-1].version}",
                 keep=self.settings.backup_keep,
+                key=self.settings.db_key.get() if self.settings.db_key else None,
             )
             log.info("backup %s made before migrating", made.path.name)
         return await self.db.migrate()
@@ -133,7 +134,11 @@ class Rankfile(commands.Bot):
     async def backup_if_due(self) -> backups.BackupFile | None:
         """Make the daily backup if the newest one is a day old (or there is none)."""
         return await backups.backup_if_due(
-            self.db, self.backup_dir, self.clock.now(), keep=self.settings.backup_keep
+            self.db,
+            self.backup_dir,
+            self.clock.now(),
+            keep=self.settings.backup_keep,
+            key=self.settings.db_key.get() if self.settings.db_key else None,
         )
 
     async def on_socket_event_type(self, event_type: str) -> None:

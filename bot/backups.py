@@ -19,6 +19,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.db import APPLICATION_ID, Database, from_db, load_migrations, to_db
 
@@ -86,12 +87,28 @@ def latest(directory: Path) -> BackupFile | None:
     return backups[0] if backups else None
 
 
-def check_file(path: Path) -> str | None:
-    """Why `path` is not a usable rankfile database (None when it is one, and whole)."""
+def _connect(path: Path, key: str | None, *, readonly: bool = False) -> Any:
+    # An encrypted database (RANKFILE_DB_KEY) and its backups open through SQLCipher.
+    if key:
+        from bot import encryption
+
+        conn = encryption.module().connect(str(path))
+        conn.execute(encryption.key_statement(key))
+        return conn
+    if readonly:
+        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    return sqlite3.connect(path)
+
+
+def check_file(path: Path, key: str | None = None) -> str | None:
+    """Why `path` is not a usable rankfile database (None when it is one, and whole).
+
+    `key`: the RANKFILE_DB_KEY passphrase when the databases are encrypted.
+    """
     if not path.is_file():
         return f"there is no file at {path}"
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = _connect(path, key, readonly=True)
     except sqlite3.Error as exc:
         return f"{path} cannot be opened ({exc})"
     try:
@@ -100,8 +117,9 @@ def check_file(path: Path) -> str | None:
         if app_id != APPLICATION_ID:
             return f"{path} is not a rankfile database"
         result = [row[0] for row in conn.execute("PRAGMA integrity_check").fetchall()]
-    except sqlite3.DatabaseError as exc:
-        return f"{path} is not a rankfile database ({exc})"
+    except Exception as exc:  # noqa: BLE001 - sqlite3's or SQLCipher's DatabaseError
+        hint = " with this RANKFILE_DB_KEY" if key else ""
+        return f"{path} is not a rankfile database{hint} ({exc})"
     finally:
         conn.close()
     if result != ["ok"]:
@@ -115,9 +133,9 @@ def check_file(path: Path) -> str | None:
     return None
 
 
-def _finish(path: Path) -> None:
+def _finish(path: Path, key: str | None = None) -> None:
     # One self-contained file: a backup must not depend on a -wal file next to it.
-    conn = sqlite3.connect(path)
+    conn = _connect(path, key)
     try:
         conn.execute("PRAGMA journal_mode = DELETE")
     finally:
@@ -142,28 +160,35 @@ def _prepare(directory: Path, now: datetime, reason: str) -> tuple[Path, Path]:
     return final, final.with_name(final.name + ".partial")
 
 
-def _seal(partial: Path, final: Path) -> str | None:
+def _seal(partial: Path, final: Path, key: str | None) -> str | None:
     # Self-contained, checked, then renamed: a rankfile-*.db file is always a whole backup.
-    _finish(partial)
-    problem = check_file(partial)
+    _finish(partial, key)
+    problem = check_file(partial, key)
     if problem is None:
         partial.replace(final)
     return problem
 
 
 async def make_backup(
-    db: Database, directory: Path, now: datetime, *, reason: str = "daily", keep: int = 7
+    db: Database,
+    directory: Path,
+    now: datetime,
+    *,
+    reason: str = "daily",
+    keep: int = 7,
+    key: str | None = None,
 ) -> BackupFile:
     """Copy the live database into `directory`, check it, keep the newest `keep` backups.
 
-    Raises BackupError (and leaves no file) when the copy fails `integrity_check`.
+    Raises BackupError (and leaves no file) when the copy fails `integrity_check`. `key`:
+    the database's RANKFILE_DB_KEY (its backups are encrypted with it).
     """
     if not re.fullmatch(r"[a-z0-9-]+", reason):
         raise ValueError("a backup reason is lowercase letters, digits and dashes")
     final, partial = await asyncio.to_thread(_prepare, directory, now, reason)
     try:
         await db.backup_to(partial)
-        problem = await asyncio.to_thread(_seal, partial, final)
+        problem = await asyncio.to_thread(_seal, partial, final, key)
         if problem is not None:
             raise BackupError(f"the backup failed its check: {problem}")
     finally:
@@ -186,26 +211,32 @@ def prune(directory: Path, keep: int) -> list[Path]:
 
 
 async def backup_if_due(
-    db: Database, directory: Path, now: datetime, *, keep: int = 7, every: timedelta = DAILY
+    db: Database,
+    directory: Path,
+    now: datetime,
+    *,
+    keep: int = 7,
+    every: timedelta = DAILY,
+    key: str | None = None,
 ) -> BackupFile | None:
     """Make the daily backup when the newest one is older than `every` (or there is none)."""
     newest = latest(directory)
     if newest is not None and now - newest.made_at < every:
         return None
-    return await make_backup(db, directory, now, reason="daily", keep=keep)
+    return await make_backup(db, directory, now, reason="daily", keep=keep, key=key)
 
 
-def bot_running(db_path: Path, now: datetime) -> bool:
+def bot_running(db_path: Path, now: datetime, key: str | None = None) -> bool:
     """True when a bot recorded a heartbeat on this file lately and has not recorded a stop."""
     if not db_path.is_file():
         return False
     try:
-        conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = _connect(db_path, key, readonly=True)
         try:
             row = conn.execute(HEARTBEAT).fetchone()
         finally:
             conn.close()
-    except sqlite3.Error:
+    except Exception:  # noqa: BLE001 - unreadable: no heartbeat to go by
         return False
     if row is None or row[1] is not None:
         return False
@@ -213,19 +244,21 @@ def bot_running(db_path: Path, now: datetime) -> bool:
     return updated is not None and now - updated < RUNNING_WITHIN
 
 
-def restore(db_path: Path, source: Path, now: datetime, *, force: bool = False) -> Restored:
+def restore(
+    db_path: Path, source: Path, now: datetime, *, force: bool = False, key: str | None = None
+) -> Restored:
     """Put the backup `source` in place of the database at `db_path`.
 
     Refuses (BackupError) a file that is not a whole rankfile database, and a database a
     running bot is using (unless `force`). The replaced file is kept as
-    `<name>.replaced-<time>` next to it.
+    `<name>.replaced-<time>` next to it. `key`: RANKFILE_DB_KEY when encrypted.
     """
-    problem = check_file(source)
+    problem = check_file(source, key)
     if problem is not None:
         raise BackupError(f"not restoring: {problem}. The current database is unchanged.")
     if source.resolve() == db_path.resolve():
         raise BackupError("not restoring: that is the database itself")
-    if not force and bot_running(db_path, now):
+    if not force and bot_running(db_path, now, key):
         raise BackupError(
             "not restoring: the bot is running on this database. Stop it first "
             "(`sudo systemctl stop rankfile` or `docker compose stop`), then restore."
@@ -237,19 +270,19 @@ def restore(db_path: Path, source: Path, now: datetime, *, force: bool = False) 
         fd = os.open(kept, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         os.close(fd)
         # Through SQLite, so what the -wal file held is kept too.
-        current = sqlite3.connect(db_path)
-        target = sqlite3.connect(kept)
+        current = _connect(db_path, key)
+        target = _connect(kept, key)
         try:
             current.backup(target)
         finally:
             target.close()
             current.close()
-        _finish(kept)
+        _finish(kept, key)
     else:
         fd = os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600)
         os.close(fd)
-    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
-    dest = sqlite3.connect(db_path)
+    src = _connect(source, key, readonly=True)
+    dest = _connect(db_path, key)
     try:
         src.backup(dest)
         version = dest.execute("PRAGMA user_version").fetchone()[0]

@@ -28,6 +28,16 @@ def _backup_dir(settings: Settings) -> Path:
     return backups.backup_dir(settings.db_path, settings.backup_dir)
 
 
+def _key(settings: Settings) -> str | None:
+    # RANKFILE_DB_KEY: the database (and its backups) are encrypted with SQLCipher.
+    db_key = getattr(settings, "db_key", None)
+    return db_key.get() if db_key else None
+
+
+def _database(settings: Settings) -> Database:
+    return Database(settings.db_path, key=_key(settings))
+
+
 def rest_fetcher(http: HTTPClient) -> doctor.Fetch:
     """doctor's GET over discord.py's HTTP client (its rate limiting, its errors as ApiError)."""
 
@@ -63,7 +73,9 @@ async def run_doctor(
     """Every check: the token and the application, each server, the database."""
     now = now or datetime.now(UTC)
     checks: list[doctor.Check] = []
-    db_checks = await doctor.database_file_checks(settings.db_path, _backup_dir(settings), now)
+    db_checks = await doctor.database_file_checks(
+        settings.db_path, _backup_dir(settings), now, key=_key(settings)
+    )
     if not settings.token:
         checks.append(
             doctor.failed(
@@ -76,7 +88,7 @@ async def run_doctor(
         return checks + db_checks
     db = None
     if settings.db_path.is_file() and all(c.ok for c in db_checks[:1]):
-        db = Database(settings.db_path)
+        db = _database(settings)
         await db.open()
 
     async def settings_for(guild_id: int) -> guild_settings.GuildSettings:
@@ -127,7 +139,7 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
 
 async def read_status(settings: Settings, now: datetime | None = None) -> status.Status:
     """The status of the bot that runs on the configured database."""
-    db = Database(settings.db_path)
+    db = _database(settings)
     await db.open()
     try:
         return await status.read(db, now or datetime.now(UTC), _backup_dir(settings))
@@ -163,7 +175,9 @@ def cmd_db_ops(settings: Settings, args: argparse.Namespace) -> int:
     directory = _backup_dir(settings)
     if args.db_command == "restore":
         try:
-            done = backups.restore(settings.db_path, Path(args.path), now, force=args.force)
+            done = backups.restore(
+                settings.db_path, Path(args.path), now, force=args.force, key=_key(settings)
+            )
         except backups.BackupError as exc:
             return _fail(str(exc))
         print(
@@ -176,12 +190,17 @@ def cmd_db_ops(settings: Settings, args: argparse.Namespace) -> int:
     if args.now:
 
         async def make() -> backups.BackupFile:
-            db = Database(settings.db_path)
+            db = _database(settings)
             await db.open()
             try:
                 await db.pending_migrations()  # refuses a file that is not ours
                 return await backups.make_backup(
-                    db, directory, now, reason="manual", keep=settings.backup_keep
+                    db,
+                    directory,
+                    now,
+                    reason="manual",
+                    keep=settings.backup_keep,
+                    key=_key(settings),
                 )
             finally:
                 await db.close()
@@ -207,7 +226,7 @@ def preflight(settings: Settings) -> str | None:
         return None
 
     async def check() -> None:
-        db = Database(settings.db_path)
+        db = _database(settings)
         await db.open()
         try:
             await db.pending_migrations()
@@ -216,7 +235,7 @@ def preflight(settings: Settings) -> str | None:
 
     try:
         asyncio.run(check())
-    except DatabaseError as exc:
+    except Exception as exc:  # noqa: BLE001 - DatabaseError, or a wrong RANKFILE_DB_KEY
         return str(exc)
     return None
 

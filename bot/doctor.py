@@ -480,8 +480,13 @@ async def database_checks(db: Database, backup_dir: Path, now: datetime) -> list
     return checks
 
 
-async def database_file_checks(db_path: Path, backup_dir: Path, now: datetime) -> list[Check]:
-    """The database file at `db_path` (never created here): opens, then database_checks."""
+async def database_file_checks(
+    db_path: Path, backup_dir: Path, now: datetime, *, key: str | None = None
+) -> list[Check]:
+    """The database file at `db_path` (never created here): opens, then database_checks.
+
+    `key`: RANKFILE_DB_KEY when the database is encrypted.
+    """
     if not await asyncio.to_thread(db_path.is_file):
         return [
             failed(
@@ -490,13 +495,19 @@ async def database_file_checks(db_path: Path, backup_dir: Path, now: datetime) -
                 "start the bot once (`rankfile run`): it creates it; or set RANKFILE_DB",
             )
         ]
-    db = Database(db_path)
+    db = Database(db_path, key=key)
     try:
         await db.open()
         checks = [passed("database", f"{db_path} opens")]
         checks += await database_checks(db, backup_dir, now)
-    except DatabaseError as exc:
-        checks = [failed("database", str(exc), "point RANKFILE_DB at the rankfile database")]
+    except Exception as exc:  # noqa: BLE001 - DatabaseError, or a wrong RANKFILE_DB_KEY
+        checks = [
+            failed(
+                "database",
+                str(exc),
+                "point RANKFILE_DB at the rankfile database (and RANKFILE_DB_KEY at its key)",
+            )
+        ]
     finally:
         with contextlib.suppress(Exception):
             await db.close()

@@ -141,3 +141,29 @@ async def test_restore_refuses_while_the_bot_runs_and_a_newer_schema(tmp_path):
     newer.close()
     with pytest.raises(backups.BackupError, match="newer rankfile"):
         backups.restore(db.path, made.path, T0)
+
+
+async def test_an_encrypted_database_gets_encrypted_checked_backups(tmp_path):
+    from bot import encryption
+
+    if not encryption.available():
+        pytest.skip("SQLCipher (sqlcipher3) is not installed")
+    key = "correct horse battery staple"
+    db = Database(tmp_path / "rankfile.db", key=key)
+    await db.open()
+    await db.migrate()
+    await guild_settings.update(db, GUILD, None, T0, timezone="America/Chicago")
+    made = await backups.make_backup(db, tmp_path / "b", T0, key=key)
+    await guild_settings.update(db, GUILD, None, T0, timezone="Europe/Paris")
+    await db.close()
+    assert encryption.is_encrypted(made.path) is True
+    assert backups.check_file(made.path, key) is None
+    assert "not a rankfile database" in backups.check_file(made.path)
+    with pytest.raises(backups.BackupError):
+        backups.restore(db.path, made.path, T0, key="wrong key")
+    done = backups.restore(db.path, made.path, T0, key=key)
+    assert encryption.is_encrypted(done.kept) is True
+    again = Database(db.path, key=key)
+    await again.open()
+    assert (await guild_settings.get(again, GUILD)).timezone == "America/Chicago"
+    await again.close()
