@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
 
+from tests.hardening import logscan
 from tests.hardening.harness import SyncRig
+
+
+@pytest.fixture(scope="session", autouse=True)
+def capture_logs() -> Iterator[logscan.Capture]:
+    """Every log line of the hardening session, scanned by test_zz_log_scan.py."""
+    root = logging.getLogger()
+    root.addHandler(logscan.CAPTURE)
+    # INFO, as the bot logs in production (bot.logs), so the scan sees what an operator keeps.
+    levels = {n: logging.getLogger(n).level for n in ("rankfile", "discord")}
+    for name in levels:
+        logging.getLogger(name).setLevel(logging.INFO)
+    yield logscan.CAPTURE
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    root.removeHandler(logscan.CAPTURE)
+
+
+@pytest.fixture(autouse=True)
+def _register_rig(request: pytest.FixtureRequest) -> None:
+    # The async tests' rig: its database and token join the session's scan.
+    if "rig" in request.fixturenames:
+        r = request.getfixturevalue("rig")
+        logscan.register(r.db_path, r.fake.token)
 
 
 @pytest.fixture(scope="module")

@@ -142,6 +142,9 @@ class SyncRig:
         return self
 
     async def _start(self) -> None:
+        from tests.hardening import logscan
+
+        logscan.register(self.db_path, self.fake.token)
         self.fake.validate_responses = True
         await self.fake.start()
         self.fake.add_demo_guild()
