@@ -36,7 +36,7 @@ SANDBOX_START = datetime(2024, 7, 10, 17, 0, tzinfo=UTC)
 # Capabilities with commands of their own (`rankfile faq ...`): each module has
 # `add_commands(subparsers)` that adds its parsers with `set_defaults(func=...)`, where
 # func(settings, args) -> exit code.
-CLI_MODULES: list[str] = ["bot.cli_ops", "bot.cli_faq", "bot.cli_privacy"]
+CLI_MODULES: list[str] = ["bot.cli_ops", "bot.cli_faq", "bot.cli_privacy", "bot.cli_updates"]
 
 
 def _fail(message: str) -> int:

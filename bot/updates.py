@@ -750,4 +750,20 @@ async def load_demo(db: Database, guild_id: int, now: datetime) -> str:
             await db.execute(DEMO_KEY_SET, (key, str(update.id)))
             added += 1
     timeline = await tracker.load_demo_timeline(db, guild_id, now)
-    return f"updates: {added} added; {timeline}"
+    summary = await load_demo_summary(db, guild_id, now)
+    return f"updates: {added} added; {timeline}; {summary}"
+
+
+async def load_demo_summary(db: Database, guild_id: int, now: datetime) -> str:
+    """The structured summary of the Basic Agreement TA (data/demo/ba_summary.yaml) on its
+    update, once that update is loaded. Idempotent."""
+    from bot import summaries  # summaries builds on this module
+
+    text = (DEMO_DIR / "ba_summary.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    value = await db.fetchval(DEMO_KEY, (f"demo_update:{guild_id}:{data['update']}",))
+    if value is None:
+        return "summary: waits for its update"
+    body = yaml.safe_dump({"title": data["title"], "items": data["items"]}, allow_unicode=True)
+    found = await summaries.import_summary(db, guild_id, int(value), body, None, now)
+    return f"summary: {len(found.items)} articles"

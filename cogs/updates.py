@@ -7,9 +7,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import permissions, ui, units, updates
+from bot import permissions, summaries, ui, units, updates
 from bot.app import Rankfile
-from bot.errors import Conflict
+from bot.errors import Conflict, UserError
 from bot.permissions import HIDDEN_BEHIND, Access, requires
 from bot.render import Colour, Limits, embed, truncate
 
@@ -195,6 +195,30 @@ class PagerView(ui.View):
         await self._go(interaction, 1)
 
 
+class ChangesView(ui.View):
+    """A select menu of a summary's articles (parts when long); opens one side by side."""
+
+    def __init__(self, update: updates.Update, summary: summaries.Summary, owner_id: int) -> None:
+        super().__init__(owner_id=owner_id, timeout=1800)
+        self.update, self.summary = update, summary
+        self.choices = summaries.pages(summary)[: Limits.CHOICES]
+        self.pick = discord.ui.Select(
+            custom_id="updates:changes",
+            placeholder="Open an article",
+            options=[
+                discord.SelectOption(label=label, value=str(n))
+                for n, (label, _, _) in enumerate(self.choices)
+            ],
+        )
+        self.pick.callback = self._open
+        self.add_item(self.pick)
+
+    async def _open(self, interaction: discord.Interaction) -> None:
+        _, index, part = self.choices[int(self.pick.values[0])]
+        shown = summaries.article_parts(self.summary, index)[part]
+        await ui.update(interaction, embeds=[shown], view=self)
+
+
 class Updates(commands.Cog):
     """Negotiation updates."""
 
@@ -344,6 +368,71 @@ class Updates(commands.Cog):
             interaction,
             embeds=[updates.page_embed(result, label)],
             view=view if result.pages > 1 else None,
+            ephemeral=True,
+        )
+
+    @update.command(name="summary", description="Attach a structured summary of changes (YAML)")
+    @app_commands.describe(
+        id="The update's number (a tentative agreement or MOA update)",
+        file="A YAML file: items with article, kind, current, new, note",
+    )
+    @requires(Access.ORGANIZER)
+    async def summary(
+        self,
+        interaction: discord.Interaction,
+        id: int,  # noqa: A002
+        file: discord.Attachment,
+    ) -> None:
+        if file.size > summaries.FILE_MAX:
+            raise UserError(f"The file is too big: keep it under {summaries.FILE_MAX:,} bytes.")
+        try:
+            text = (await file.read()).decode("utf-8")
+        except UnicodeDecodeError:
+            raise UserError("The file is not text: save it as UTF-8 YAML (.yaml).") from None
+        found = await summaries.import_summary(
+            self.bot.db, interaction.guild_id, id, text, interaction.user.id, self.bot.clock.now()
+        )
+        counts = found.counts()
+        await ui.reply(
+            interaction,
+            f"Summary saved on update #{id}: {len(found.items)} articles "
+            f"({counts['added']} added, {counts['changed']} changed, {counts['removed']} "
+            f"removed). Members read it with `/updates changes id: {id}`.",
+            ephemeral=True,
+        )
+
+    @updates_group.command(name="changes", description="What an agreement changes, side by side")
+    @app_commands.describe(
+        id="The update's number, as in #12", format="Read here (default) or as a Markdown file"
+    )
+    @app_commands.choices(
+        format=[
+            app_commands.Choice(name="here", value="here"),
+            app_commands.Choice(name="file", value="file"),
+        ]
+    )
+    async def changes(
+        self,
+        interaction: discord.Interaction,
+        id: int,  # noqa: A002
+        format: str = "here",  # noqa: A002
+    ) -> None:
+        update = await updates.get(self.bot.db, interaction.guild_id, id)
+        summary = await summaries.get(self.bot.db, interaction.guild_id, id)
+        if format == "file":
+            document = summaries.markdown(update, summary).encode("utf-8")
+            await ui.reply(
+                interaction,
+                f"The summary of update #{id}, as a Markdown file "
+                "(a summary, not contract language).",
+                files=[(f"update-{id}-changes.md", document)],
+                ephemeral=True,
+            )
+            return
+        await ui.reply(
+            interaction,
+            embeds=[summaries.overview_embed(update, summary)],
+            view=ChangesView(update, summary, interaction.user.id),
             ephemeral=True,
         )
 

@@ -153,3 +153,89 @@ async def test_sandbox_script_runs_clean(tmp_path):
     assert "DM to alice" in actions["click Publish"] or "dm" in actions["click Publish"].lower()
     assert "would move it back" in actions["/tracker set unit: 700 status: negotiating"]
     assert "Retracted: #13" in actions["/updates show id: 13"]
+
+
+# -- issue 11: structured summaries ------------------------------------------------------
+
+
+async def _summary_update(rig):
+    await units.load_demo(rig.db, rig.demo.guild_id, rig.clock.now())
+    await updates.load_demo(rig.db, rig.demo.guild_id, rig.clock.now())
+    return await rig.db.fetchval(
+        "SELECT id FROM bargaining_update WHERE title LIKE 'Detailed summary%'"
+    )
+
+
+async def test_demo_summary_browsed_article_by_article_and_as_markdown(rig):
+    update_id = await _summary_update(rig)
+    r = await rig.command("alice", f"/updates changes id: {update_id}")
+    assert r.ephemeral
+    assert "**10 articles:** 1 added · 9 changed · 0 removed" in r.text
+    assert "not contract language" in r.text
+    assert "Artificial intelligence (AI)" in r.text
+    chosen = await rig.select("alice", "updates:changes", ["Term of the agreement"])
+    [shown] = chosen.embeds
+    assert [f["name"] for f in shown["fields"]] == ["Current terms", "New terms"]
+    assert all(f["inline"] for f in shown["fields"])
+    assert "August 4, 2024" in shown["fields"][1]["value"]
+    assert "not contract language" in shown["description"]
+    r = await rig.command("alice", f"/updates changes id: {update_id} format: file")
+    [(name, data)] = [f for req in r.requests for f in req.files]
+    assert name == f"update-{update_id}-changes.md"
+    document = data.decode()
+    assert document.count("\n## ") == 10 and "not contract language" in document
+    r = await rig.command("alice", "/updates changes id: 1")
+    assert r.ephemeral and "has no summary" in r.text
+
+
+async def test_summary_import_splits_long_terms_and_refuses_bad_files(rig, tmp_path):
+    update_id = await _summary_update(rig)
+    long_terms = " ".join(f"clause{n} applies to every member." for n in range(200))
+    good = tmp_path / "good.yaml"
+    good.write_text(
+        "title: Long one\nitems:\n"
+        "  - article: Article 5 Hours\n    kind: changed\n"
+        f'    current: short\n    new: "{long_terms}"\n    note: Hours change.\n'
+        "  - article: Article 9\n    kind: removed\n    current: old rule\n    note: Gone.\n"
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "items:\n  - article: Wages\n    kind: swapped\n    current: a\n"
+        "  - kind: added\n    note: x\n"
+    )
+    notyaml = tmp_path / "notyaml.yaml"
+    notyaml.write_text("items: [unclosed\n  - : :")
+    r = await rig.command("alice", f"/update summary id: {update_id} file: {good}", **AS_ORGANIZER)
+    assert r.ephemeral and "organizer" in r.text
+    r = await rig.command("carol", f"/update summary id: {update_id} file: {bad}", **AS_ORGANIZER)
+    assert "was not saved" in r.text
+    assert "Item 1 (Wages): `kind` must be added, changed or removed." in r.text
+    assert "Item 1 (Wages): `note` (what it means, in plain words) is missing." in r.text
+    assert "Item 2: `article` is missing." in r.text
+    assert "Item 2: `new` (the proposed terms) is missing." in r.text
+    r = await rig.command(
+        "carol", f"/update summary id: {update_id} file: {notyaml}", **AS_ORGANIZER
+    )
+    assert "not valid YAML" in r.text
+    # The demo summary is untouched by the refused files.
+    count = "SELECT count(*) FROM update_summary_item WHERE update_id = ?"
+    assert await rig.db.fetchval(count, (update_id,)) == 10
+
+    r = await rig.command("carol", f"/update summary id: {update_id} file: {good}", **AS_ORGANIZER)
+    assert "2 articles (0 added, 1 changed, 1 removed)" in r.text
+    r = await rig.command("alice", f"/updates changes id: {update_id}")
+    options = [
+        o["label"]
+        for m in [r.reply]
+        for row in m["components"]
+        for c in row["components"]
+        for o in c.get("options", [])
+    ]
+    assert options[:2] == ["Article 5 Hours (part 1 of 7)", "Article 5 Hours (part 2 of 7)"]
+    parts = []
+    for label in options[:7]:
+        chosen = await rig.select("alice", "updates:changes", [label])
+        [shown] = chosen.embeds
+        assert all(len(f["value"]) <= 1024 for f in shown["fields"])
+        parts.append(shown["fields"][1]["value"])
+    assert " ".join(parts).split() == long_terms.split()  # split, never cut
