@@ -214,6 +214,16 @@ class Setup(commands.Cog):
 
     coordinator = cat_cog.coordinator_command(setup)  # /setup coordinator (issue 12)
 
+    @setup.command(name="silence", description="Nudge organizers after N days without an update")
+    @app_commands.describe(
+        days="Days without an update for a unit at the table or waiting for details (default 7)"
+    )
+    @requires(Access.ADMIN)
+    async def silence(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 90]
+    ) -> None:
+        await self._save(interaction, {"silence_days": days}, [])  # issue 11
+
     @timezone.autocomplete("zone")
     async def _zone_choices(
         self, interaction: discord.Interaction, current: str

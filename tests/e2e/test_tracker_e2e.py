@@ -215,3 +215,19 @@ async def test_silence_nudge_on_day_7_once_then_a_no_news_update(rig):
     rig.clock.advance(days=7, minutes=1)
     await rig.settle()
     assert len(_committee_posts(rig, "Silence", committee)) == 2  # the next silence, again
+
+
+async def test_silence_days_is_a_setup_option(rig):
+    await units.load_demo(rig.db, rig.demo.guild_id, rig.clock.now())
+    r = await rig.command("alice", "/setup silence days: 3", **AS_ORGANIZER)
+    assert r.ephemeral and (await guild_settings.get(rig.db, rig.demo.guild_id)).silence_days == 7
+    r = await rig.command("erin", "/setup silence days: 3")
+    assert r.ephemeral and "Saved" in r.text
+    await rig.command("carol", "/tracker set unit: 700 status: negotiating", **AS_ORGANIZER)
+    rig.clock.advance(days=2, hours=23)
+    await rig.settle()
+    assert _committee_posts(rig, "Silence") == []
+    rig.clock.advance(hours=1, minutes=1)
+    await rig.settle()
+    [nudge] = _committee_posts(rig, "Silence")
+    assert "heard nothing for **3 days**" in str(nudge["embeds"])
