@@ -233,3 +233,149 @@ async def test_personal_data_export_and_delete(db):
     # The counts stay, with no one attached.
     assert await db.fetchval("SELECT sum(count) FROM cat_conversation") == 2
     assert await cat.export_personal_data(db, GUILD, 1) == {}
+
+
+# -- issue 12: shifts, scale, scopes, commitments, digest ------------------------------------
+
+
+async def test_shifts_coverage_ratio_and_uncovered(db):
+    await cat.set_shift(db, GUILD, "700", "days", 9, T0, member_count=20)
+    await cat.set_shift(db, GUILD, "700", "nights", 9, T0, member_count=5)
+    with pytest.raises(UserError, match="would add up to 26"):
+        await cat.set_shift(db, GUILD, "700", "swing", 9, T0, member_count=1)
+    with pytest.raises(UserError, match="negative"):
+        await cat.set_shift(db, GUILD, "700", "swing", 9, T0, member_count=-1)
+    with pytest.raises(UserError, match="shifts already count 25"):
+        await cat.set_unit(db, GUILD, "700", 9, T0, member_count=24)
+    for user in (1, 2):
+        await cat.sign_up(db, GUILD, user, T0, **FORM)  # "Days" matches the shift "days"
+    cov = await cat.coverage(db, GUILD, T0, ratio=10)
+    editors = next(u for u in cov.units if u.code == "700")
+    days, nights = editors.shifts
+    assert (days.volunteers, days.target, days.shortfall, days.uncovered) == (2, 2, 0, False)
+    assert (nights.volunteers, nights.target, nights.shortfall) == (0, 1, 1)
+    assert cat.ratio_text(days.member_count, days.volunteers) == "1:10"
+    assert "Local 700 Editors, nights" in cov.uncovered and "Local 600 Camera" in cov.uncovered
+    await cat.set_unit(db, GUILD, "600", 9, T0, ratio=20)
+    cov = await cat.coverage(db, GUILD, T0, ratio=10)
+    assert {u.code: u.target for u in cov.units}["600"] == 5
+    assert cat.coverage_chart(cov).startswith(charts.PNG_SIGNATURE)
+    with pytest.raises(Conflict, match="has volunteers"):
+        await cat.remove_shift(db, GUILD, "700", "days", 9, T0)
+    await cat.remove_shift(db, GUILD, "700", "nights", 9, T0)
+
+
+async def test_nested_units_roll_up_and_inherit_the_target(db):
+    await units.add(db, GUILD, "W", "West", None, T0)
+    await units.edit(db, GUILD, "700", None, T0, parent_code="W")
+    await units.edit(db, GUILD, "600", None, T0, parent_code="W")
+    await cat.set_unit(db, GUILD, "W", 9, T0, ratio=20)
+    await cat.sign_up(db, GUILD, 1, T0, **FORM)
+    cov = await cat.coverage(db, GUILD, T0, ratio=10)
+    by = {u.code: u for u in cov.units}
+    assert [u.code for u in cov.units][:3] == ["44", "W", "600"]
+    assert (by["W"].member_count, by["W"].volunteers, by["W"].depth) == (125, 1, 0)
+    assert (by["700"].ratio, by["700"].target, by["700"].depth) == (20, 2, 1)
+    assert cov.volunteers == 1 and cov.members == 125
+
+
+async def test_levels_and_concerns_on_a_log(db):
+    await cat.sign_up(db, GUILD, 1, T0, **FORM)
+    logged = await cat.log_conversations(
+        db, GUILD, 1, T0, unit="700", level=1, method="Phone", concerns=["wages", "AI", "Wages"]
+    )
+    assert (logged.level, logged.level_label, logged.method) == (1, "leader", "phone")
+    assert logged.concerns == ("wages", "AI")
+    plain = await cat.log_conversations(db, GUILD, 1, T0, unit="700")
+    assert plain.level == 0 and plain.level_label == "not assessed"
+    with pytest.raises(UserError, match="at most 3 concerns"):
+        await cat.log_conversations(db, GUILD, 1, T0, unit="700", concerns=["a", "b", "c", "d"])
+    with pytest.raises(UserError, match="A level is one of"):
+        await cat.log_conversations(db, GUILD, 1, T0, unit="700", level=6)
+    with pytest.raises(UserError, match="in person, phone, text, video"):
+        await cat.log_conversations(db, GUILD, 1, T0, unit="700", method="carrier pigeon")
+    assert await db.fetchval("SELECT count(*) FROM cat_conversation") == 2
+    scale = await cat.rename_level(db, GUILD, 1, "core leader", 9, T0)
+    assert scale.label(1) == "core leader"
+    with pytest.raises(Conflict, match="never deleted or renumbered"):
+        await cat.retire_level(db, GUILD, 1, 9, T0)
+    scale = await cat.retire_level(db, GUILD, 4, 9, T0)
+    assert 4 not in scale.offered and scale.label(4) == "not interested"
+    with pytest.raises(UserError, match="1 to 5"):
+        await cat.rename_level(db, GUILD, 0, "x", 9, T0)
+    scale = await cat.restore_level(db, GUILD, 4, 9, T0)
+    assert 4 in scale.offered
+
+
+async def test_report_distribution_and_pulse(db):
+    await cat.sign_up(db, GUILD, 1, T0, **FORM)
+    unit = await units.find(db, GUILD, "700")
+    await cat.log_conversations(db, GUILD, 1, T0 - timedelta(days=40), unit="700", level=2)
+    await cat.log_conversations(
+        db, GUILD, 1, T0 - timedelta(days=20), unit="700", level=2, concern="wages", count=2
+    )
+    await cat.log_conversations(
+        db, GUILD, 1, T0 - timedelta(days=3), unit="700", level=3, concern="AI"
+    )
+    report = await cat.unit_report(db, GUILD, unit, T0)
+    assert report.distribution == {0: 0, 1: 0, 2: 2, 3: 1, 4: 0, 5: 0}
+    assert report.pulse == [("AI", 1, 0), ("wages", 0, 2)]
+    assert cat.unit_chart(report).startswith(charts.PNG_SIGNATURE)
+
+
+async def test_scopes_refuse_other_servers_units_and_save_nothing(db):
+    await units.add(db, OTHER_GUILD, "900", "Elsewhere", None, T0)
+    with pytest.raises(NotFound):
+        await cat.set_scope(db, GUILD, 5, "700, 900", 9, T0)
+    assert await db.fetchval("SELECT count(*) FROM cat_coordinator") == 0
+    assert await cat.scope_of(db, GUILD, 5) is None
+    await cat.set_scope(db, GUILD, 5, "600", 9, T0)
+    scope = await cat.scope_of(db, GUILD, 5)
+    assert scope == {(await units.find(db, GUILD, "600")).id}
+    await cat.set_scope(db, GUILD, 5, None, 9, T0)  # everything again
+    assert await cat.scope_of(db, GUILD, 5) is None and await cat.coordinators(db, GUILD) == [5]
+    assert await db.fetchval("SELECT count(*) FROM timer WHERE kind = 'cat.digest'") == 1
+
+
+async def test_commitments_training_and_list_size(db):
+    assert await cat.commitment_list(db, GUILD) == list(cat.COMMITMENTS)
+    listed = await cat.add_commitment(db, GUILD, "Wear red", 9, T0)
+    assert listed[-1] == "Wear red" and len(listed) == 6
+    with pytest.raises(Conflict):
+        await cat.add_commitment(db, GUILD, "wear RED", 9, T0)
+    assert len(await cat.remove_commitment(db, GUILD, 1, 9, T0)) == 5
+    await cat.sign_up(db, GUILD, 1, T0, **FORM, supervises_none=False)
+    v = await cat.get_volunteer(db, GUILD, 1)
+    assert (v.status, v.supervises_none) == ("pending", False)
+    with pytest.raises(UserError, match="YYYY-MM-DD"):
+        await cat.record_training(db, GUILD, 1, "July 2", 9, T0)
+    with pytest.raises(UserError, match="future"):
+        await cat.record_training(db, GUILD, 1, "2030-01-01", 9, T0)
+    v = await cat.record_training(db, GUILD, 1, "2024-07-01", 9, T0)
+    assert v.training_at.date().isoformat() == "2024-07-01"
+    v, notes = await cat.set_details(db, GUILD, 1, T0, list_size=20)
+    assert v.list_size == 20 and len(notes) == 1 and "one volunteer for every 10" in notes[0]
+    assert cat.list_size_warnings(10, 10) == []
+    assert len(cat.list_size_warnings(3, 10)) == 1 and len(cat.list_size_warnings(40, 20)) == 2
+    with pytest.raises(UserError, match="negative"):
+        await cat.set_details(db, GUILD, 1, T0, list_size=-1)
+    with pytest.raises(UserError, match="25 members"):
+        await cat.set_details(db, GUILD, 1, T0, list_size=26)
+
+
+async def test_digest_content(db):
+    await cat.set_shift(db, GUILD, "700", "days", 9, T0, member_count=20)
+    await cat.sign_up(db, GUILD, 1, T0 - timedelta(days=40), **FORM)
+    await cat.sign_up(db, GUILD, 2, T0 - timedelta(days=2), **{**FORM, "name": "Bo"})
+    await cat.sign_up(
+        db, GUILD, 3, T0, **{**FORM, "unit": "600", "name": "Cy"}, supervises_none=False
+    )
+    await cat.log_conversations(db, GUILD, 2, T0, unit="700", shift="days")
+    d = await cat.digest(db, GUILD, T0)
+    assert "Local 700 Editors" not in d.quiet and "Local 600 Camera" in d.quiet
+    assert d.check_in == [(1, "Ana Ruiz")] and d.pending == [(3, "Cy", True)]
+    assert (d.volunteers_now, d.volunteers_week_ago, d.change) == (2, 1, 1)
+    scoped = await cat.digest(db, GUILD, T0, scope={(await units.find(db, GUILD, "600")).id})
+    assert scoped.check_in == [] and scoped.pending == [(3, "Cy", True)]
+    text = cat.digest_message(d, scoped=False)["embeds"][0]["description"]
+    assert "+1 since last week" in text and "supervisor question" in text
