@@ -20,6 +20,11 @@ STATUS_CHOICES = [
     app_commands.Choice(name=s.label, value=s.code) for s in tracker.STATUSES.values()
 ]
 
+MOVE_CHOICES = [
+    app_commands.Choice(name="union", value="union"),
+    app_commands.Choice(name="employer", value="employer"),
+]
+
 
 def _past_date(text: str, zone: str, now: datetime) -> datetime:
     """A typed date for something that already happened.
@@ -93,6 +98,10 @@ class Tracker(commands.Cog):
     )
     units_group = app_commands.Group(
         name="units", description="Add, edit or remove bargaining units (organizers)", parent=group
+    )
+
+    proposal_group = app_commands.Group(
+        name="proposal", description="Keep the open items at the table (organizers)", parent=group
     )
 
     def __init__(self, bot: Rankfile) -> None:
@@ -214,6 +223,87 @@ class Tracker(commands.Cog):
         text += f"{timeparse.echo(held.expected_at, zone)}. `/tracker show` now says why."
         await ui.reply(interaction, text, ephemeral=True)
 
+    @group.command(name="proposals", description="Open items at a unit's table, whose move")
+    @app_commands.describe(unit="The bargaining unit")
+    async def proposals(self, interaction: discord.Interaction, unit: str) -> None:
+        db, now, guild = self.bot.db, self.bot.clock.now(), interaction.guild_id
+        found, items = await tracker.open_proposals(db, guild, unit)
+        shown = tracker.proposals_embed(found, items, now, await self._zone(guild))
+        await ui.reply(interaction, embeds=[shown], ephemeral=True)
+
+    @proposal_group.command(name="add", description="Add an open item at a unit's table")
+    @app_commands.describe(
+        unit="The bargaining unit",
+        title="The item, like Wages or AI protections",
+        move="Whose move it is now",
+        date="The last exchange, if not today (like May 10)",
+        note="A short note for members",
+    )
+    @app_commands.choices(move=MOVE_CHOICES)
+    @requires(Access.ORGANIZER)
+    async def proposal_add(
+        self,
+        interaction: discord.Interaction,
+        unit: str,
+        title: app_commands.Range[str, 1, tracker.PROPOSAL_TITLE_MAX],
+        move: str,
+        date: str | None = None,
+        note: app_commands.Range[str, 1, tracker.REASON_MAX] | None = None,
+    ) -> None:
+        db, now, guild = self.bot.db, self.bot.clock.now(), interaction.guild_id
+        zone = await self._zone(guild)
+        added = await tracker.add_proposal(
+            db, guild, unit, title, move, interaction.user.id, now,
+            exchanged_at=_past_date(date, zone, now) if date else None, note=note,
+        )  # fmt: skip
+        await ui.reply(
+            interaction, f"Added proposal #{added.id}: **{added.title}**.", ephemeral=True
+        )
+
+    @proposal_group.command(name="set", description="Record an exchange: whose move, when")
+    @app_commands.describe(
+        id="The proposal's number",
+        move="Whose move it is now",
+        date="When the exchange was, if not today",
+        note="A short note for members",
+    )
+    @app_commands.choices(move=MOVE_CHOICES)
+    @requires(Access.ORGANIZER)
+    async def proposal_set(
+        self,
+        interaction: discord.Interaction,
+        id: int,  # noqa: A002
+        move: str | None = None,
+        date: str | None = None,
+        note: app_commands.Range[str, 1, tracker.REASON_MAX] | None = None,
+    ) -> None:
+        db, now, guild = self.bot.db, self.bot.clock.now(), interaction.guild_id
+        zone = await self._zone(guild)
+        changed = await tracker.set_proposal(
+            db, guild, id, interaction.user.id, now, whose_move=move,
+            exchanged_at=_past_date(date, zone, now) if date else None, note=note,
+        )  # fmt: skip
+        await ui.reply(
+            interaction,
+            f"Proposal #{changed.id}: now the {changed.whose_move}'s move.",
+            ephemeral=True,
+        )
+
+    @proposal_group.command(name="close", description="Close an item (agreed, withdrawn...)")
+    @app_commands.describe(id="The proposal's number", outcome="What came of it, for members")
+    @requires(Access.ORGANIZER)
+    async def proposal_close(
+        self,
+        interaction: discord.Interaction,
+        id: int,  # noqa: A002
+        outcome: app_commands.Range[str, 1, tracker.REASON_MAX] | None = None,
+    ) -> None:
+        closed = await tracker.close_proposal(
+            self.bot.db, interaction.guild_id, id, outcome, interaction.user.id,
+            self.bot.clock.now(),
+        )  # fmt: skip
+        await ui.reply(interaction, f"Closed proposal #{closed.id}.", ephemeral=True)
+
     @units_group.command(name="add", description="Add a bargaining unit (organizers)")
     @app_commands.describe(
         code="A short code, like 600",
@@ -284,6 +374,8 @@ class Tracker(commands.Cog):
     @show.autocomplete("unit")
     @set_status.autocomplete("unit")
     @withheld.autocomplete("unit")
+    @proposals.autocomplete("unit")
+    @proposal_add.autocomplete("unit")
     @units_edit.autocomplete("unit")
     @units_remove.autocomplete("unit")
     @units_add.autocomplete("parent")

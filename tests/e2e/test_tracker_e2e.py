@@ -231,3 +231,33 @@ async def test_silence_days_is_a_setup_option(rig):
     await rig.settle()
     [nudge] = _committee_posts(rig, "Silence")
     assert "heard nothing for **3 days**" in str(nudge["embeds"])
+
+
+async def test_proposals_whose_move_and_last_exchange(rig):
+    await units.load_demo(rig.db, rig.demo.guild_id, rig.clock.now())
+    r = await rig.command("alice", "/tracker proposal add unit: 600 title: Wages move: union")
+    assert r.ephemeral and "organizer" in r.text
+    r = await rig.command(
+        "carol",
+        "/tracker proposal add unit: 600 title: AI protections move: employer date: July 1",
+        **AS_ORGANIZER,
+    )
+    assert "Added proposal #1" in r.text
+    await rig.command(
+        "carol", "/tracker proposal add unit: 600 title: Wages move: union note: 3% asked",
+        **AS_ORGANIZER,
+    )  # fmt: skip
+    r = await rig.command("alice", "/tracker proposals unit: 600")
+    assert "**AI protections** · the employer's move · last exchange July 1, 2024 (9 days ago)" in (
+        r.text
+    )
+    assert "**Wages** · the union's move · last exchange July 10, 2024 (today)" in r.text
+    rig.clock.advance(days=2)
+    r = await rig.command("carol", "/tracker proposal set id: 1 move: union", **AS_ORGANIZER)
+    assert "now the union's move" in r.text
+    await rig.command("carol", "/tracker proposal close id: 2 outcome: Agreed", **AS_ORGANIZER)
+    r = await rig.command("alice", "/tracker proposals unit: 600")
+    assert "the union's move · last exchange July 12, 2024 (today)" in r.text
+    assert "Wages" not in r.text and "1 open item" in r.text
+    r = await rig.command("carol", "/tracker proposal close id: 2", **AS_ORGANIZER)
+    assert r.ephemeral and "already closed" in r.text
