@@ -3,11 +3,13 @@ search)."""
 
 from __future__ import annotations
 
+import re
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import permissions, summaries, ui, units, updates
+from bot import cascade, permissions, summaries, ui, units, updates
 from bot.app import Rankfile
 from bot.errors import Conflict, UserError
 from bot.permissions import HIDDEN_BEHIND, Access, requires
@@ -219,6 +221,84 @@ class ChangesView(ui.View):
         await ui.update(interaction, embeds=[shown], view=self)
 
 
+class ReachedForm(ui.Modal):
+    """How many coworkers a volunteer reached (a number; no names)."""
+
+    count: discord.ui.TextInput = discord.ui.TextInput(
+        label="How many coworkers did you reach?", placeholder="5", max_length=6
+    )
+
+    def __init__(self, cascade_id: int) -> None:
+        super().__init__(title="Reached some coworkers", custom_id=f"cascade:reached:{cascade_id}")
+        self.cascade_id = cascade_id
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        bot: Rankfile = interaction.client  # type: ignore[assignment]
+        count = await cascade.report(
+            bot.db, self.cascade_id, interaction.user.id, self.count.value, bot.clock.now()
+        )
+        await ui.reply(
+            interaction,
+            f"Thank you: {count} coworker{'' if count == 1 else 's'} reached. Press again later "
+            "to update your number.",
+            ephemeral=True,
+        )
+
+
+class ReachedButton(
+    discord.ui.DynamicItem[discord.ui.Button], template=r"rf:cas:reached:(?P<id>\d+)"
+):
+    """ "Reached some" on a cascade DM: asks how many coworkers the volunteer reached."""
+
+    def __init__(self, cascade_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Reached some", custom_id=cascade.REACHED_ID.format(id=cascade_id)
+            )
+        )
+        self.cascade_id = cascade_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> ReachedButton:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await interaction.response.send_modal(ReachedForm(self.cascade_id))
+        except Exception as error:  # noqa: BLE001 - DynamicItems have no error handler of their own
+            await ui.report_error(interaction, error)
+
+
+class CascadeView(ui.View):
+    """Send or cancel a previewed cascade (only its author may press)."""
+
+    def __init__(self, cog: Updates, update_id: int, points: str, owner_id: int) -> None:
+        super().__init__(owner_id=owner_id, timeout=1800)
+        self.cog, self.update_id, self.points = cog, update_id, points
+
+    @discord.ui.button(label="Send the cascade", style=discord.ButtonStyle.success)
+    async def send(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await permissions.ensure(interaction, Access.ORGANIZER)
+        self.stop()
+        started, counts = await cascade.start(
+            self.cog.bot.db, interaction.guild_id, self.update_id, self.points,
+            interaction.user.id, self.cog.bot.clock.now(),
+        )  # fmt: skip
+        await ui.update(
+            interaction,
+            f"Cascade #{started.id} sent to {sum(counts.values())} volunteers. "
+            f"`/update cascade-status id: {started.id}` follows it.",
+            view=None,
+        )
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        self.stop()
+        await ui.update(interaction, "Cancelled: no volunteer was messaged.", view=None)
+
+
 class Updates(commands.Cog):
     """Negotiation updates."""
 
@@ -234,6 +314,12 @@ class Updates(commands.Cog):
 
     def __init__(self, bot: Rankfile) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(ReachedButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(ReachedButton)
 
     # -- organizers ----------------------------------------------------------------------
 
@@ -400,6 +486,43 @@ class Updates(commands.Cog):
             f"removed). Members read it with `/updates changes id: {id}`.",
             ephemeral=True,
         )
+
+    @update.command(name="cascade", description="Send an update through the CAT volunteers")
+    @app_commands.describe(
+        id="The update's number", talking_points="What volunteers say (up to 500 characters)"
+    )
+    @requires(Access.ORGANIZER)
+    async def cascade_command(
+        self,
+        interaction: discord.Interaction,
+        id: int,  # noqa: A002
+        talking_points: app_commands.Range[str, 1, cascade.TALKING_MAX],
+    ) -> None:
+        points = cascade.clean_points(talking_points)
+        counts = await cascade.audience(self.bot.db, interaction.guild_id, id)
+        lines = [
+            f"**{code}**: {n} volunteer{'' if n == 1 else 's'}"
+            + (" (none: nobody in this unit will be messaged)" if n == 0 else "")
+            for code, n in counts.items()
+        ]
+        await ui.reply(
+            interaction,
+            f"Update #{id} goes by DM to {sum(counts.values())} active CAT volunteers, with your "
+            "talking points and a Reached some button:\n" + "\n".join(lines),
+            view=CascadeView(self, id, points, interaction.user.id),
+            ephemeral=True,
+        )
+
+    @update.command(
+        name="cascade-status", description="A cascade's confirmations and reach (coordinators)"
+    )
+    @app_commands.describe(id="The cascade's number")
+    @requires(Access.COORDINATOR)
+    async def cascade_status(self, interaction: discord.Interaction, id: int) -> None:  # noqa: A002
+        found, figures = await cascade.status(
+            self.bot.db, interaction.guild_id, id, self.bot.clock.now()
+        )
+        await ui.reply(interaction, embeds=[cascade.status_embed(found, figures)], ephemeral=True)
 
     @updates_group.command(name="changes", description="What an agreement changes, side by side")
     @app_commands.describe(

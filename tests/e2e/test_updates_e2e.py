@@ -239,3 +239,85 @@ async def test_summary_import_splits_long_terms_and_refuses_bad_files(rig, tmp_p
         assert all(len(f["value"]) <= 1024 for f in shown["fields"])
         parts.append(shown["fields"][1]["value"])
     assert " ".join(parts).split() == long_terms.split()  # split, never cut
+
+
+# -- issue 11: the cascade through the CAT -------------------------------------------------
+
+VOLUNTEER = (
+    "INSERT INTO cat_volunteer (guild_id, user_id, unit_id, display_name, department, "
+    "availability, contact, status, commitment_accepted_at, joined_at, updated_at) "
+    "VALUES (?, ?, ?, 'v', 'd', 'a', 'c', ?, ?, ?, ?)"
+)
+
+
+async def test_cascade_confirmations_24h_figures_and_one_reminder(rig):
+    await _demo_units(rig)
+    guild, now = rig.demo.guild_id, rig.clock.now()
+    await units.edit(rig.db, guild, "600", None, now, member_count=40)
+    local_600 = await units.find(rig.db, guild, "600")
+    local_700 = await units.find(rig.db, guild, "700")
+    stamp = now.isoformat()
+    for name, unit, status in (("bob", local_600, "active"), ("dave", local_600, "active"),
+                               ("alice", local_600, "left")):  # fmt: skip
+        await rig.db.execute(
+            VOLUNTEER,
+            (guild, rig.demo.user(name), unit.id, status, stamp, stamp, stamp),
+        )
+    r = await rig.command("carol", "/update post units: 700", **AS_ORGANIZER)
+    await rig.submit("carol", {"Title": "Seven hundred", "Text": "Only 700."})
+    await rig.click("carol", "Publish")
+    r = await rig.command(
+        "carol", "/update cascade id: 1 talking_points: Talk to them", **AS_ORGANIZER
+    )
+    assert r.ephemeral and "has an active CAT volunteer" in r.text and "nothing was sent" in r.text
+    await rig.command("carol", "/update post units: 600, 700", **AS_ORGANIZER)
+    await rig.submit("carol", {"Title": "Wages move", "Text": "We moved on wages."})
+    await rig.click("carol", "Publish")
+    await rig.settle()
+    r = await rig.command(
+        "alice", "/update cascade id: 2 talking_points: Talk to them", **AS_ORGANIZER
+    )
+    assert "organizer" in r.text
+    r = await rig.command(
+        "carol",
+        "/update cascade id: 2 talking_points: Wages moved; ask who saw it.",
+        **AS_ORGANIZER,
+    )
+    assert "2 active CAT volunteers" in r.text and "**700**: 0 volunteers (none" in r.text
+    done = await rig.click("carol", "Send the cascade")
+    assert "Cascade #1 sent to 2 volunteers" in done.text
+    await rig.settle()
+    dms = [m for m in rig.fake.all_messages() if "Cascade: pass it on" in str(m.get("embeds"))]
+    assert len(dms) == 2 and "Wages moved; ask who saw it." in str(dms[0]["embeds"])
+    _ = local_700
+
+    opened = await rig.click("bob", "Reached some")
+    assert opened.modal is not None
+    r = await rig.submit("bob", {"How many coworkers did you reach?": "-3"})
+    assert "can't be negative" in r.text
+    await rig.click("bob", "Reached some")
+    r = await rig.submit("bob", {"How many coworkers did you reach?": "41"})
+    assert "40 members" in r.text
+    await rig.click("bob", "Reached some")
+    r = await rig.submit("bob", {"How many coworkers did you reach?": "6"})
+    assert "6 coworkers reached" in r.text
+    rig.clock.advance(hours=24, minutes=1)
+    await rig.settle()
+    reminders = [m for m in rig.fake.all_messages() if "Reminder: " in str(m.get("embeds"))]
+    assert len(reminders) == 1  # dave only: bob confirmed
+    await rig.click("dave", "Reached some")
+    await rig.submit("dave", {"How many coworkers did you reach?": "4"})
+    await rig.click("bob", "Reached some")
+    await rig.submit("bob", {"How many coworkers did you reach?": "10"})
+    rig.clock.advance(hours=30)
+    await rig.settle()
+    reminders = [m for m in rig.fake.all_messages() if "Reminder: " in str(m.get("embeds"))]
+    assert len(reminders) == 1  # one reminder, never two
+    r = await rig.command("alice", "/update cascade-status id: 1", **AS_ORGANIZER)
+    assert r.ephemeral and "coordinator" in r.text and "600" not in r.text
+    r = await rig.command("dave", "/update cascade-status id: 1", **AS_ORGANIZER)
+    assert "**600** · 2 of 2 volunteers confirmed · 14 coworkers reached · 35% of 40" in r.text
+    assert "As of 24 h" in r.text and "**600** · 1 of 2 volunteers confirmed · 6 coworkers" in (
+        r.text
+    )
+    assert "As of 48 h" in r.text
