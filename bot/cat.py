@@ -1027,6 +1027,10 @@ async def export_personal_data(db: Database, guild_id: int, user_id: int) -> dic
         "preferred_contact": volunteer.contact,
         "status": volunteer.status,
         "joined_at": to_db(volunteer.joined_at),
+        "shift": volunteer.shift_name,
+        "list_size": volunteer.list_size,
+        "training_at": to_db(volunteer.training_at) if volunteer.training_at else None,
+        "confirmed_supervises_none": volunteer.supervises_none,
         "conversations_logged": await conversations_logged(db, volunteer.id),
     }
 

@@ -54,3 +54,27 @@ async def test_cat_script_output(tmp_path):
     files = [f for r in export for f in r.get("files", [])]
     assert files and files[0]["name"].startswith("cat-roster-")
     assert "left the Contract Action Team" in text("bob", "/cat leave")
+    # Issue 12: shifts and coverage, list size, levels and concerns, scale, scopes, digest.
+    coverage = text("dave", "/catteam coverage")
+    assert "nights: 10 members, 0 volunteer(s) — **uncovered**" in coverage
+    assert "Local 700, Motion Picture Editors Guild, nights: uncovered" in coverage
+    assert "one volunteer for every 10" in text("alice", "/cat details shift: days list_size: 20")
+    logged = text(
+        "alice",
+        "/cat log unit: 700 shift: days level: 2 method: in person concern: wages concern2: AI",
+    )
+    assert "Level: **2 supporter**" in logged and "**AI**" in logged
+    assert "rankfile:cat:logagain" in text("alice", "click Log another")
+    assert "Level: **3 undecided**" in text(
+        "alice", "submit level: 3 method: phone concerns: health"
+    )
+    assert "A level is one of" in text("alice", "/cat log unit: 700 level: 9")
+    assert "health" in text("alice", "/cat mylogs")
+    assert "cat-unit-700.png" in text("alice", "/cat unit")
+    assert "never deleted or renumbered" in text("dave", "/catteam levels retire level: 2")
+    assert "**5** anti (strongest opposition)" in text(
+        "dave", "/catteam levels rename level: 5 label: anti"
+    )
+    assert "coordinates Local 600" in text("erin", "/setup coordinator member: dave units: 600")
+    assert "outside the units you coordinate" in text("dave", "/catteam logs unit: 700")
+    assert "CAT weekly digest" in text("dave", "/catteam digest")
