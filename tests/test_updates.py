@@ -188,3 +188,86 @@ async def test_demo_updates_load_once_without_sending(db):
     assert (
         await updates.latest(db, GUILD)
     ).title == "Detailed summary of the Basic Agreement tentative agreement"
+
+
+# -- issue 11: last heard, summaries ---------------------------------------------------------
+
+
+async def test_last_heard_row_moves_forward_only(db):
+    local = await units.find(db, GUILD, "600")
+    draft = updates.Draft("T", "B", None, (), (local,))
+    await updates.publish(db, GUILD, 1, draft, T0)
+    assert await updates.last_heard(db, GUILD, local.id) == T0
+    # A backdated (demo) update never moves "last heard" back.
+    await updates.publish(db, GUILD, 1, draft, T0, deliver=False, published_at=T0 - timedelta(9))
+    assert await updates.last_heard(db, GUILD, local.id) == T0
+    later = T0 + timedelta(days=2)
+    no_news = updates.Draft("No news", "We met.", None, (), (local,), "no_news")
+    await updates.publish(db, GUILD, 1, no_news, later)
+    row = await db.fetchone("SELECT heard_at, kind FROM unit_last_heard WHERE unit_id = ?",
+                            (local.id,))  # fmt: skip
+    assert row["kind"] == "no_news"
+    assert await updates.last_heard(db, GUILD, local.id) == later
+
+
+def test_summary_parse_reports_every_bad_field():
+    from bot import summaries
+
+    with pytest.raises(UserError, match="not valid YAML"):
+        summaries.parse("items: [a\n - : :")
+    with pytest.raises(UserError, match="needs an `items:` list"):
+        summaries.parse("just text")
+    too_long = "x" * (summaries.NOTE_MAX + 1)
+    with pytest.raises(UserError) as caught:
+        summaries.parse(
+            "items:\n"
+            "  - {article: A, kind: changed, current: a, new: b, note: ok, extra: 1}\n"
+            f"  - {{article: A, kind: added, new: b, note: {too_long}}}\n"
+            "  - {article: C, kind: removed, note: gone}\n"
+            "  - {article: [x], kind: added, new: b, note: n}\n"
+        )
+    text = str(caught.value)
+    assert "Item 1 (A): unknown field `extra`." in text
+    assert "Item 2 (A): the same article is listed twice." in text
+    assert "Item 2 (A): `note` is over 1000 characters." in text
+    assert "Item 3 (C): `current` (the terms today) is missing." in text
+    assert "Item 4: `article` must be text" in text
+    title, items = summaries.parse(
+        "title: T\nitems:\n  - {article: A, kind: Added, new: b, note: n}\n"
+    )
+    assert title == "T" and items[0].kind == "added" and items[0].current is None
+
+
+def test_chunks_split_at_words_and_keep_every_word():
+    from bot import summaries
+
+    text = " ".join(f"word{n}" for n in range(1000))
+    parts = summaries.chunks(text, 100)
+    assert all(len(p) <= 100 for p in parts)
+    assert " ".join(parts).split() == text.split()
+    assert summaries.chunks("short") == ["short"]
+
+
+def test_cli_import_summary(tmp_path, monkeypatch, capsys):
+    import asyncio
+
+    from bot import cli
+
+    monkeypatch.setenv("RANKFILE_DB", str(tmp_path / "cli.db"))
+
+    async def prepare():
+        database = await fresh_db(tmp_path)
+        await units.load_demo(database, GUILD, T0)
+        await updates.load_demo(database, GUILD, T0)
+        await database.close()
+
+    monkeypatch.chdir(tmp_path)
+    asyncio.run(prepare())
+    monkeypatch.setenv("RANKFILE_DB", str(tmp_path / "rankfile.db"))
+    source = tmp_path / "s.yaml"
+    source.write_text("items:\n  - {article: Wages, kind: changed, current: a, new: b, note: n}\n")
+    assert cli.main(["updates", "import-summary", "1", str(source)]) == 0
+    assert "summary saved on update #1: 1 articles" in capsys.readouterr().out
+    source.write_text("items:\n  - {article: Wages, kind: moved, note: n}\n")
+    assert cli.main(["updates", "import-summary", "1", str(source)]) == 2
+    assert "`kind` must be added, changed or removed" in capsys.readouterr().err

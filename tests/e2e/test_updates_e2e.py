@@ -153,6 +153,12 @@ async def test_sandbox_script_runs_clean(tmp_path):
     assert "DM to alice" in actions["click Publish"] or "dm" in actions["click Publish"].lower()
     assert "would move it back" in actions["/tracker set unit: 700 status: negotiating"]
     assert "Retracted: #13" in actions["/updates show id: 13"]
+    assert "10 articles" in actions["/updates changes id: 12"]
+    assert "Current terms" in actions["select updates:changes Wages"]
+    assert "update-12-changes.md" in actions["/updates changes id: 12 format: file"]
+    assert "the employer's move" in actions["/tracker proposals unit: 700"]
+    withheld = "/tracker withheld unit: 600 reason: other locals are still at the table"
+    assert "no tentative agreement waiting" in actions[withheld + " expected: August 1 2024"]
 
 
 # -- issue 11: structured summaries ------------------------------------------------------
