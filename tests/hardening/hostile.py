@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from bot.driver import BUTTON, DriverError, iter_components
 from tests.hardening.harness import (
+    ATTACHMENT,
     BOOLEAN,
     CHANNEL,
     INTEGER,
@@ -217,6 +218,18 @@ def option_values(
                     raise DriverError(f"/{spec.name}: no demo channel fits {o['name']}")
                 continue
             values[o["name"]] = draw(st.sampled_from(names))
+        elif t == ATTACHMENT:
+            # A file a member uploads: hostile text, or any bytes, under an ordinary name.
+            ext = draw(st.sampled_from(["txt", "md", "csv", "pdf", "png", "json", "ics", "bin"]))
+            data = draw(
+                st.one_of(
+                    hostile_text(pieces, max_size=3000).map(lambda s: s.encode("utf-8")),
+                    st.binary(max_size=3000),
+                )
+            )
+            path = rig.directory / f"upload-{o['name']}.{ext}"
+            path.write_bytes(data)
+            values[o["name"]] = str(path)
         elif required:
             raise DriverError(f"/{spec.name}: cannot fill required option {o['name']} (type {t})")
     return values

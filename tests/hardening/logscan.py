@@ -67,6 +67,10 @@ def personal_values(db_path: Path) -> set[str]:
                     if value is None:
                         continue
                     text = str(value).strip()
+                    if personal.column.endswith(("channel_id", "message_id")):
+                        # A DM channel's or message's id, not a person's: discord.py's own
+                        # rate-limit warnings print routes that hold them.
+                        continue
                     if personal.holds == "member id" and text.isdigit() and len(text) >= 6:
                         found.add(text)
                     elif personal.holds == "member text" and len(text) >= 12:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from tests.hardening.harness import Tally, discover
 from tests.hardening.hostile import exercise, nasty_pieces
 
-EXAMPLES = int(os.environ.get("RANKFILE_HOSTILE_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("RANKFILE_HOSTILE_EXAMPLES", "8"))
 SPECS = discover()
 # Known bugs in capability code still in flight: command -> reason (xfail, not strict).
 KNOWN: dict[str, str] = {}

@@ -10,12 +10,14 @@ compared before and after).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.permissions import Access
 from tests.hardening.harness import (
+    ATTACHMENT,
     BOOLEAN,
     CHANNEL,
     INTEGER,
@@ -41,7 +43,7 @@ VOLATILE = ("heartbeat",)
 PRIVILEGED = [s for s in discover() if s.access is not Access.MEMBER]
 
 
-def benign_values(spec: CommandSpec) -> dict[str, Any]:
+def benign_values(spec: CommandSpec, directory: Path) -> dict[str, Any]:
     """Plain values for the required options (the check runs before the command reads them)."""
     values: dict[str, Any] = {}
     for o in spec.options:
@@ -62,6 +64,10 @@ def benign_values(spec: CommandSpec) -> dict[str, Any]:
             values[o["name"]] = "cat"
         elif t == CHANNEL:
             values[o["name"]] = "general"
+        elif t == ATTACHMENT:
+            path = directory / "benign.txt"
+            path.write_text("Session 3: both sides met; next session Tuesday.\n")
+            values[o["name"]] = str(path)
     return values
 
 
@@ -74,7 +80,7 @@ def _denied(result: Any) -> bool:
 def test_who_may_run_it(spec, shared_rig):
     rig = shared_rig
     rig.fake.open_modals.clear()
-    values = benign_values(spec)
+    values = benign_values(spec, rig.directory)
     problems = []
     for user, levels in LEVELS.items():
         before = dump_tables(rig.db_path, skip=VOLATILE)

@@ -16,6 +16,7 @@ from typing import Any
 from bot import demo
 from bot.fake_discord import ADMINISTRATOR, FakeDiscord
 from tests.hardening.harness import (
+    ATTACHMENT,
     CHANNEL,
     INTEGER,
     NUMBER,
@@ -158,6 +159,10 @@ def test_nothing_of_one_server_reaches_the_other(tmp_path):
                         values[o["name"]] = "cat"
                     elif t == CHANNEL:
                         values[o["name"]] = "general"
+                    elif t == ATTACHMENT:
+                        path = tmp_path / "from-b.txt"
+                        path.write_text(sample[attempt % len(sample)])
+                        values[o["name"]] = str(path)
                     elif not o.get("required"):
                         continue
                 r = rig.run(d.invoke("erin", spec.name, values, ignore_default_permissions=True))
