@@ -93,6 +93,9 @@ async def timed(fake: FakeDiscord, driver: Driver, actions: list) -> tuple[list[
     return [(answered[i] - t0) * 1000 for i, t0 in started.items()], wall
 
 
+LOGGERS = 200
+
+
 async def main(n: int) -> None:
     """Run the benchmark with n members."""
     fake = FakeDiscord(validate=False)
@@ -163,6 +166,30 @@ async def main(n: int) -> None:
         print(f"signups_distinct_members: {users}")
         print(f"role_calls: {len(role_calls)}")
         print(f"role_calls_distinct_members: {len({r.params['user_id'] for r in role_calls})}")
+        # Issue 12: LOGGERS volunteers log a conversation (level, method, concern) at once,
+        # beside a no-op burst of the same size in the same run.
+        loggers = names[:LOGGERS]
+        base2, _ = await timed(
+            fake, driver, [lambda u=u: driver.command(u, "/noop") for u in loggers]
+        )
+        line = "/cat log unit: 700 level: 2 method: phone concern: wages"
+        logs, log_wall = await timed(
+            fake, driver, [lambda u=u: driver.command(u, line) for u in loggers]
+        )
+        recorded = await bot.db.fetchval("SELECT count(*) FROM cat_conversation")
+        distinct = await bot.db.fetchval(
+            "SELECT count(DISTINCT volunteer_id) FROM cat_conversation"
+        )
+        print(f"loggers: {len(loggers)}")
+        print(f"noop_{len(loggers)}_median_ms: {statistics.median(base2):.1f}")
+        print(f"noop_{len(loggers)}_p99_ms: {percentile(base2, 99):.1f}")
+        print(f"cat_log_median_ms: {statistics.median(logs):.1f}")
+        print(f"cat_log_p99_ms: {percentile(logs, 99):.1f}")
+        print(f"cat_log_burst_wall_s: {log_wall:.2f}")
+        print(f"cat_log_ratio_median: {statistics.median(logs) / statistics.median(base2):.2f}")
+        print(f"cat_log_ratio_p99: {percentile(logs, 99) / percentile(base2, 99):.2f}")
+        print(f"logs_recorded: {recorded}")
+        print(f"logs_distinct_volunteers: {distinct}")
     finally:
         await driver.stop()
         await fake.close()
