@@ -75,25 +75,22 @@ RETRACT = (
 )
 # bm25 weights: a word in the title counts five times one in the body. Ranking costs a bm25
 # per match, so only the newest RANK_CAP matches are ranked (FTS5 walks rowids in order
-# cheaply): SEARCH_FLOOR finds the lowest rowid among them. The best ids first, then snippets
-# for those only (a snippet per match would cost as much as the whole search).
+# cheaply): SEARCH_FLOOR finds the lowest rowid among them. Snippets are cut in Python from
+# the ten bodies returned (FTS5's snippet() re-reads the words' whole doclists per row, which
+# cost more than the search itself).
 RANK_CAP = 200
+SNIPPET_WORDS = 24
 SEARCH_FLOOR = """
 SELECT rowid FROM bargaining_update_fts WHERE bargaining_update_fts MATCH :query
 ORDER BY rowid DESC LIMIT 1 OFFSET :offset
 """
 SEARCH = """
-SELECT u.id FROM bargaining_update_fts f JOIN bargaining_update u ON u.id = f.rowid
+SELECT u.id, u.title, u.body, u.published_at
+FROM bargaining_update_fts f JOIN bargaining_update u ON u.id = f.rowid
 WHERE bargaining_update_fts MATCH :query AND f.rowid >= :floor
   AND u.guild_id = :guild AND u.retracted_at IS NULL
 ORDER BY bm25(bargaining_update_fts, 5.0, 1.0), u.published_at DESC
 LIMIT :limit
-"""
-SNIPPETS = """
-SELECT u.id, u.title, u.published_at,
-       snippet(bargaining_update_fts, -1, :open, :close, '…', 24) AS snippet
-FROM bargaining_update_fts f JOIN bargaining_update u ON u.id = f.rowid
-WHERE bargaining_update_fts MATCH :query AND f.rowid IN (SELECT value FROM json_each(:ids))
 """
 LAST_FOR_UNIT = "SELECT heard_at FROM unit_last_heard WHERE guild_id = ? AND unit_id = ?"
 # One row per unit, moved forward by each publication (a backdated demo update never moves it
@@ -511,6 +508,36 @@ def fts_query(text: str) -> str:
     return " ".join(quoted)
 
 
+def _stem(word: str) -> str:
+    """A rough stem, so "benefits" highlights "benefit" as the porter tokenizer matched it."""
+    word = word.lower()
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def snippet(body: str, query: str, size: int = SNIPPET_WORDS) -> str:
+    """A window of `size` words of the body around the first matching word, matches in bold."""
+    stems = [_stem(w) for w in _WORD.findall(query or "")]
+    tokens = body.split()
+
+    def hit(word: str) -> bool:
+        return any(word.lower().startswith(s) for s in stems)
+
+    def bold(token: str) -> str:
+        # Only the word is bold, not the punctuation around it.
+        return _WORD.sub(
+            lambda m: f"{HIGHLIGHT_OPEN}{m[0]}{HIGHLIGHT_CLOSE}" if hit(m[0]) else m[0], token
+        )
+
+    first = next((i for i, t in enumerate(tokens) if any(map(hit, _WORD.findall(t)))), 0)
+    start = max(0, first - size // 3)
+    window = tokens[start : start + size]
+    shown = " ".join(bold(t) for t in window)
+    return ("…" if start else "") + shown + ("…" if start + size < len(tokens) else "")
+
+
 async def search(db: Database, guild_id: int, query: str, limit: int = 10) -> list[SearchHit]:
     """Updates matching every word of `query`, best first, with the words highlighted.
 
@@ -518,26 +545,15 @@ async def search(db: Database, guild_id: int, query: str, limit: int = 10) -> li
     not be offered (the newest are what members look for)."""
     if len(query or "") > QUERY_MAX:
         raise UserError(f"Keep the search to {QUERY_MAX} characters.")
-    params = {
-        "query": fts_query(query),
-        "guild": guild_id,
-        "limit": limit,
-        "open": HIGHLIGHT_OPEN,
-        "close": HIGHLIGHT_CLOSE,
-    }
-    floor = await db.fetchval(SEARCH_FLOOR, {"query": params["query"], "offset": RANK_CAP - 1})
-    wanted = {k: params[k] for k in ("query", "guild", "limit")} | {"floor": floor or 0}
-    ids = [r[0] for r in await db.fetchall(SEARCH, wanted)]
-    if not ids:
-        return []
-    found = {
-        r["id"]: SearchHit(r["id"], r["title"], from_db(r["published_at"]), r["snippet"])
-        for r in await db.fetchall(
-            SNIPPETS,
-            {k: params[k] for k in ("query", "open", "close")} | {"ids": json.dumps(ids)},
-        )
-    }
-    return [found[i] for i in ids if i in found]
+    match = fts_query(query)
+    floor = await db.fetchval(SEARCH_FLOOR, {"query": match, "offset": RANK_CAP - 1})
+    rows = await db.fetchall(
+        SEARCH, {"query": match, "guild": guild_id, "limit": limit, "floor": floor or 0}
+    )
+    return [
+        SearchHit(r["id"], r["title"], from_db(r["published_at"]), snippet(r["body"], query))
+        for r in rows
+    ]
 
 
 async def last_heard(db: Database, guild_id: int, unit_id: int) -> datetime | None:
