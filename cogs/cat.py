@@ -481,6 +481,21 @@ class Cat(commands.Cog):
     concerns = app_commands.Group(
         name="concerns", description="The concerns offered when logging", parent=team
     )
+    # /cat cascade status (issue 11; the domain is bot/cascade.py, also /update cascade-status).
+    cascade_group = app_commands.Group(
+        name="cascade", description="Updates cascaded through the CAT", parent=cat_group
+    )
+
+    @cascade_group.command(name="status", description="A cascade's confirmations and reach")
+    @app_commands.describe(id="The cascade's number")
+    @requires(Access.COORDINATOR)
+    async def cascade_status(self, interaction: discord.Interaction, id: int) -> None:  # noqa: A002
+        from bot import cascade  # issue 11's module; imported here to keep this edit additive
+
+        found, figures = await cascade.status(
+            self.bot.db, interaction.guild_id or 0, id, self.now()
+        )
+        await reply(interaction, embeds=[cascade.status_embed(found, figures)], ephemeral=True)
 
     def __init__(self, bot: Rankfile) -> None:
         self.bot = bot
