@@ -32,7 +32,7 @@ async def prepare_server(
     db: Database, guild_id: int, channels: dict[str, int], roles: dict[str, int], now: datetime
 ) -> None:
     """What an admin's /setup would save for the demo server (sandbox and tests)."""
-    from bot import guild_settings
+    from bot import guild_settings, privacy
 
     await guild_settings.update(
         db,
@@ -47,3 +47,5 @@ async def prepare_server(
         coordinator_role_id=roles["cat-coordinator"],
         timezone="America/Los_Angeles",
     )
+    # The demo admin has read the safety checklist (the CAT takes sign-ups only after that).
+    await privacy.acknowledge_checklist(db, guild_id, None, now)
