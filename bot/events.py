@@ -647,6 +647,10 @@ def when_text(event: Event) -> str:
     """The event's times as Discord timestamps, by kind."""
     lines = []
     for s in event.sessions:
+        if s.state == "cancelled" and event.state != "cancelled":
+            # One cancelled session or occurrence: shown struck through, the others stand.
+            lines.append(f"~~{timeparse.discord_timestamp(s.starts_at, 'F')}~~ (cancelled)")
+            continue
         start = timeparse.discord_timestamp(s.starts_at, "F")
         rel = timeparse.discord_timestamp(s.starts_at, "R")
         if event.kind == "deadline":
