@@ -17,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -57,6 +58,7 @@ def run_one(rig, spec, pieces, tally, per_action, failures, args) -> None:
 
 
 def main() -> int:
+    warnings.filterwarnings("ignore", message="Tight layout not applied")  # charts of long names
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=200, help="examples per command")
     parser.add_argument("--only", default="", help="comma-separated command names")
