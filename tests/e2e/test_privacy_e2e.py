@@ -177,6 +177,10 @@ async def test_removed_from_the_server_purges_after_the_delay(rig):
 
 async def test_checklist_acknowledged_by_an_admin_and_shown_in_setup_show(rig):
     g = rig.demo.guild_id
+    # The demo set-up acknowledges the checklist: start from a server that has not.
+    await rig.db.execute(
+        "UPDATE privacy_guild SET checklist_acknowledged_at = NULL WHERE guild_id = ?", (g,)
+    )
     shown = await rig.command("erin", "/setup show")
     assert "Not acknowledged" in shown.text
     r = await rig.command("erin", "/setup checklist")
