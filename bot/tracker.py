@@ -870,7 +870,8 @@ def unit_embed(
     if s.unit.member_count:
         head += f"\n{s.unit.member_count:,} members"
     if s.last_heard is not None:
-        head += f"\nLast update {discord_timestamp(s.last_heard, 'R')} ({heard_text(s, now, zone)})"
+        heard = heard_text(s, now, zone)
+        head += f"\n{heard[0].upper()}{heard[1:]} ({discord_timestamp(s.last_heard, 'D')})"
     fields = []
     if s.withheld is not None:
         waited = days_between(s.tentative_at, now, zone) if s.tentative_at else 0
