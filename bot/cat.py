@@ -429,6 +429,8 @@ async def sign_up(
         assert volunteer is not None  # noqa: S101 - written just above in this transaction
         joined = previous not in ("active", "pending")
         if joined:
+            # The weekly digest starts with the CAT's first volunteer (or the first scope).
+            await ensure_digest(db, guild_id, now)
             await delivery.enqueue(
                 db,
                 guild_id,
@@ -1010,7 +1012,13 @@ def coverage_chart(cov: Coverage) -> bytes:
         ax.set_title(f"CAT coverage by unit and shift (server target 1 per {cov.ratio} members)")
         ax.legend(loc="lower right")
         if not bars:
-            ax.text(0.5, 0.5, "no units with members or volunteers yet", ha="center")
+            ax.text(
+                0.5,
+                0.5,
+                "no units with members or volunteers yet",
+                ha="center",
+                transform=ax.transAxes,
+            )
         return charts.to_png(fig)
 
 

@@ -395,3 +395,15 @@ async def test_200_volunteers_logging_at_once_are_recorded_once_each(burst_rig):
     )
     assert len(rows) == 200 and {r["n"] for r in rows} == {1}
     assert await rig.db.fetchval("SELECT count(*) FROM cat_conversation_concern") == 200
+
+
+async def test_digest_goes_to_the_coordination_channel_when_no_coordinator_is_registered(org):
+    rig = org
+    await rig.command("erin", "/setup cat channel: committee")
+    await join(rig, "alice")
+    rig.clock.advance(days=5, hours=1)  # past Monday 09:00 in Los Angeles
+    fired = await rig.idle()
+    posts = [m for m in fired.messages if not m.is_dm]
+    assert len(posts) == 1 and posts[0].channel_id == rig.demo.channels["committee"]
+    assert "CAT weekly digest" in posts[0].embeds[0]["title"]
+    assert "Local 700 Editors, nights" in posts[0].embeds[0]["description"]
