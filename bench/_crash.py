@@ -38,14 +38,21 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot import delivery, demo, events, render, timers, units  # noqa: E402
-from bot.db import Database  # noqa: E402
+from bot.db import Database, to_db  # noqa: E402
 from bot.driver import ActionResult, Driver, DriverError  # noqa: E402
 from bot.fake_discord import FakeDiscord  # noqa: E402
 
+MODAL_SUBMIT = 5
 POST = "/channels/{channel_id}/messages"
 ROLE_ROUTE = "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"
 STATES = "SELECT state, count(*) FROM delivery WHERE broadcast_id = ? GROUP BY state"
 PENDING_DELIVERIES = "SELECT count(*) FROM delivery WHERE state = 'pending'"
+REMINDERS_IN_FLIGHT = (
+    "SELECT (SELECT count(*) FROM delivery d JOIN broadcast b ON b.id = d.broadcast_id "
+    "WHERE b.kind = 'event.reminder' AND d.state = 'pending') + "
+    "(SELECT count(*) FROM timer WHERE kind = 'event.reminder' AND state = 'pending' "
+    "AND due_at <= ?)"
+)
 TIMER_STATES = "SELECT id, state FROM timer WHERE kind = ?"
 VOLUNTEERS = "SELECT user_id, count(*) FROM cat_volunteer WHERE guild_id = ? GROUP BY user_id"
 FORM = {
@@ -93,6 +100,9 @@ class Outcome:
     duplicates: int = 0
     missed: int = 0
     nonce_dedupes: int = 0
+    # Work caught half-done by a kill: posts Discord accepted but not marked sent, sign-ups
+    # submitted but unanswered, reminders due or queued but not yet posted.
+    interrupted: int = 0
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -104,6 +114,7 @@ class RemoteDriver(Driver):
         super().__init__(rig.fake, lambda: None, **kwargs)  # type: ignore[arg-type,return-value]
         self.rig = rig
         self.bot = object()  # type: ignore[assignment]
+        self.unanswered_submits = 0  # modal submissions the bot died before answering
 
     def _command_defs(self) -> list[tuple[dict[str, Any], int | None]]:
         # The child synced its commands to the fake on start.
@@ -119,6 +130,7 @@ class RemoteDriver(Driver):
         deadline = time.monotonic() + 15
         while not inter.responded:
             if self.rig.generation != generation or time.monotonic() > deadline:
+                self.unanswered_submits += payload["type"] == MODAL_SUBMIT
                 raise DriverError("no answer: the bot went down")
             await asyncio.sleep(0.01)
         result = ActionResult(action=action, user=user.username, payload=payload)
@@ -226,7 +238,7 @@ class CrashRig:
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"the bot exited; see {self.workdir / 'child.log'}")
-            now = datetime.now(UTC).isoformat()
+            now = to_db(datetime.now(UTC))
             pending = self.query(PENDING_DELIVERIES)[0][0]
             due = self.query(
                 "SELECT count(*) FROM timer WHERE state = 'pending' AND due_at <= ?", (now,)
@@ -246,11 +258,13 @@ class CrashRig:
         await self.fake.close()
 
 
-def _dm_count(rig: CrashRig, user_id: int, text: str) -> int:
+def _dm_count(rig: CrashRig, user_id: int, text: str | None) -> int:
+    """Messages in a member's DM channel (with this text, or all when text is None)."""
     channel = rig.fake.dm_channels.get(user_id)
     if channel is None:
         return 0
-    return sum(m.get("content") == text for m in rig.fake.channel_messages(channel.id))
+    messages = rig.fake.channel_messages(channel.id)
+    return sum(text is None or m.get("content") == text for m in messages)
 
 
 # -- scenarios ------------------------------------------------------------------------------
@@ -293,6 +307,8 @@ async def broadcast(workdir: Path, rng: random.Random, *, members: int, kills: i
             await asyncio.sleep(rng.random() * 0.05)
             rig.kill()
             await asyncio.sleep(0.2)  # the fake reads what reached its socket before the kill
+            posted = sum(_dm_count(rig, m, text) for m in ids)
+            out.interrupted += posted - dict(rig.query(STATES, (bid,))).get("sent", 0)
         await rig.start()
         if not await rig.wait_quiet(time.monotonic() + 60):
             out.problems.append("broadcast: deliveries still pending after 60 s")
@@ -312,15 +328,18 @@ async def broadcast(workdir: Path, rng: random.Random, *, members: int, kills: i
     return out
 
 
-async def _sign_up(driver: RemoteDriver, name: str) -> bool:
-    """One member's whole sign-up; True when the bot answered the submission."""
+async def _sign_up(driver: RemoteDriver, name: str, delay: float) -> str:
+    """One member's whole sign-up: 'answered', or 'interrupted' by a kill."""
+    await asyncio.sleep(delay)  # members arrive spread out, so the three steps overlap
     try:
-        await driver.invoke(name, "cat join")
-        await driver.click(name, "I commit: open the form")
+        joined = await driver.invoke(name, "cat join")
+        if joined.modal is None:
+            # New members see the commitment first; a saved volunteer gets the form at once.
+            await driver.click(name, "I commit: open the form")
         result = await driver.submit(name, FORM)
     except (DriverError, KeyError):
-        return False
-    return result.callback_type == 4
+        return "interrupted"
+    return "answered" if result.callback_type == 4 else "interrupted"
 
 
 async def cat(workdir: Path, rng: random.Random, *, members: int, kills: int) -> Outcome:
@@ -343,21 +362,30 @@ async def cat(workdir: Path, rng: random.Random, *, members: int, kills: int) ->
         for round_ in range(kills + 1):
             await rig.start()
             todo = [n for n in names if n not in acknowledged]
-            tasks = [asyncio.create_task(_sign_up(driver, n)) for n in todo]
+            spread = 0.01 * len(todo)
+            tasks = [asyncio.create_task(_sign_up(driver, n, rng.uniform(0, spread))) for n in todo]
             if round_ < kills:
-                # A random moment in the burst (a sign-up takes three round trips).
-                await asyncio.sleep(rng.uniform(0.02, 0.25 + 0.02 * len(todo)))
+                # A random moment in the burst (a sign-up is three round trips of ~10-30 ms).
+                await asyncio.sleep(rng.uniform(0.03, 0.05 + spread + 0.02 * len(todo)))
                 rig.kill()
-            for name, ok in zip(todo, await asyncio.gather(*tasks), strict=True):
-                if ok:
+            for name, stage in zip(todo, await asyncio.gather(*tasks), strict=True):
+                if stage == "answered":
                     acknowledged.add(name)
             if round_ < kills:
                 await asyncio.sleep(0.1)
         out.acknowledged = len(acknowledged)
+        out.interrupted = driver.unanswered_submits
+        if not await rig.wait_quiet(time.monotonic() + 60):
+            out.problems.append("cat: welcome DMs still pending after 60 s")
         rows = dict(rig.query(VOLUNTEERS, (rig.guild.guild_id,)))
+        # The welcome DM is queued in the sign-up's transaction: exactly one each.
+        welcomes = {uid: _dm_count(rig, uid, None) for uid in rows}
+        out.lost += sum(1 for n in welcomes.values() if n == 0)
+        out.duplicates += sum(n - 1 for n in welcomes.values() if n > 1)
         by_name = {rig.fake.user_named(n).id: n for n in names}
-        out.lost = sum(1 for n in acknowledged if rows.get(rig.fake.user_named(n).id, 0) == 0)
-        out.duplicates = sum(c - 1 for c in rows.values() if c > 1)
+        out.lost += sum(1 for n in acknowledged if rows.get(rig.fake.user_named(n).id, 0) == 0)
+        out.duplicates += sum(c - 1 for c in rows.values() if c > 1)
+        out.nonce_dedupes = rig.nonce_dedupes()
         role_id = rig.guild.roles["cat"]
         given = {
             int(r.params["user_id"])
@@ -383,9 +411,18 @@ async def cat(workdir: Path, rng: random.Random, *, members: int, kills: int) ->
 
 
 async def reminders(
-    workdir: Path, rng: random.Random, *, count: int, window: float, kills: int
+    workdir: Path,
+    rng: random.Random,
+    *,
+    count: int,
+    window: float,
+    kills: int,
+    subscribers: int = 3,
 ) -> Outcome:
-    """`count` reminders due over `window` seconds (a few already useless), `kills` kills."""
+    """`count` reminders due over `window` seconds (a few already useless), `kills` kills.
+
+    Each goes to the announcements channel and by DM to `subscribers` members who asked.
+    """
     out = Outcome("reminders")
     t0 = time.monotonic()
     rig = CrashRig(workdir)
@@ -394,6 +431,12 @@ async def reminders(
     titles: dict[int, str] = {}
     expect_missed: set[int] = set()
     try:
+        guild = rig.fake.guilds[gid]
+        asked = []
+        for n in range(subscribers):
+            user = rig.fake.add_user(f"remind{n}")
+            rig.fake.add_member(guild, user)
+            asked.append(user.id)
         now = datetime.now(UTC)
         # Started bots take about a second: reminders due from then to the window's end.
         for n in range(count):
@@ -410,6 +453,8 @@ async def reminders(
             )
             event = await events.create(db, gid, None, draft, now)
             await timers.cancel_subject(db, events.TIMER_KIND, event.id)
+            for user_id in asked:
+                await events.toggle_reminders(db, event.id, user_id, now)
             due = now + timedelta(seconds=rng.uniform(0, window))
             useful = due + timedelta(hours=1)
             if n % 5 == 4:
@@ -435,27 +480,34 @@ async def reminders(
             await rig.start()
             await asyncio.sleep(rng.uniform(0.0, max(0.3, end - time.monotonic()) / 2))
             rig.kill()
+            now_db = to_db(datetime.now(UTC))
+            out.interrupted += rig.query(REMINDERS_IN_FLIGHT, (now_db,))[0][0]
             await asyncio.sleep(0.1)
         await rig.start()
         await asyncio.sleep(max(0.0, end - time.monotonic()))
         if not await rig.wait_quiet(time.monotonic() + 60):
             out.problems.append("reminders: still pending after 60 s")
         states = dict(rig.query(TIMER_STATES, (events.TIMER_KIND,)))
-        channel = rig.guild.channels["announcements"]
-        posted = Counter()
-        for m in rig.fake.channel_messages(channel):
-            for timer_id, title in titles.items():
-                if f"**{title}**" in (m.get("content") or ""):
-                    posted[timer_id] += 1
+        channels = [rig.guild.channels["announcements"]] + [
+            rig.fake.dm_channels[u].id for u in asked if u in rig.fake.dm_channels
+        ]
+        posted: Counter[tuple[int, int]] = Counter()
+        for channel in channels:
+            for m in rig.fake.channel_messages(channel):
+                for timer_id, title in titles.items():
+                    if f"**{title}**" in (m.get("content") or ""):
+                        posted[timer_id, channel] += 1
+        places = 1 + subscribers  # the announcements channel and each member who asked
         for timer_id in titles:
-            state, n = states.get(timer_id), posted[timer_id]
+            state = states.get(timer_id)
+            counts = [n for (t, _), n in posted.items() if t == timer_id]
             if state == "missed":
                 out.missed += 1
-                if n:
+                if counts:
                     out.problems.append(f"reminders: timer {timer_id} missed yet posted")
             elif state == "fired":
-                out.lost += n == 0
-                out.duplicates += max(0, n - 1)
+                out.lost += places - len(counts)
+                out.duplicates += sum(n - 1 for n in counts)
             else:
                 out.lost += 1
                 out.problems.append(f"reminders: timer {timer_id} ended {state}")
