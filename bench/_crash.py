@@ -103,6 +103,7 @@ class Outcome:
     # Work caught half-done by a kill: posts Discord accepted but not marked sent, sign-ups
     # submitted but unanswered, reminders due or queued but not yet posted.
     interrupted: int = 0
+    start_seconds: list[float] = field(default_factory=list)
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -154,6 +155,7 @@ class CrashRig:
         self.ready = asyncio.Event()
         self.kills = 0
         self.guild: Any = None
+        self.start_seconds: list[float] = []  # each start, to connected
 
     async def open(self) -> Database:
         """Start the fake and set up the demo server's database; the caller adds its workload."""
@@ -197,7 +199,8 @@ class CrashRig:
         proc.stdin.flush()
         self.proc = proc
         self.spare = self._spawn()
-        deadline = time.monotonic() + 30
+        started = time.monotonic()
+        deadline = started + 30
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"the bot exited; see {self.workdir / 'child.log'}")
@@ -208,6 +211,7 @@ class CrashRig:
             await asyncio.sleep(0.02)
         self.generation += 1
         self.ready.set()
+        self.start_seconds.append(time.monotonic() - started)
 
     def kill(self) -> None:
         """SIGKILL the bot: no shutdown code runs."""
@@ -321,6 +325,7 @@ async def broadcast(workdir: Path, rng: random.Random, *, members: int, kills: i
         out.nonce_dedupes = rig.nonce_dedupes()
     finally:
         out.kills = rig.kills
+        out.start_seconds = rig.start_seconds
         await rig.close()
     out.seconds = time.monotonic() - t0
     if out.lost or out.duplicates:
@@ -403,6 +408,7 @@ async def cat(workdir: Path, rng: random.Random, *, members: int, kills: int) ->
             out.problems.append("cat: role given to someone who did not sign up")
     finally:
         out.kills = rig.kills
+        out.start_seconds = rig.start_seconds
         await rig.close()
     out.seconds = time.monotonic() - t0
     if out.lost or out.duplicates:
@@ -476,9 +482,11 @@ async def reminders(
         await db.close()
         out.acknowledged = count
         end = time.monotonic() + window
-        for _ in range(kills):
+        for k in range(kills):
             await rig.start()
-            await asyncio.sleep(rng.uniform(0.0, max(0.3, end - time.monotonic()) / 2))
+            # Spread over the window: each kill within twice its share of what is left.
+            share = max(0.3, end - time.monotonic()) / (kills - k)
+            await asyncio.sleep(rng.uniform(0.0, 2 * share))
             rig.kill()
             now_db = to_db(datetime.now(UTC))
             out.interrupted += rig.query(REMINDERS_IN_FLIGHT, (now_db,))[0][0]
@@ -516,6 +524,7 @@ async def reminders(
         out.nonce_dedupes = rig.nonce_dedupes()
     finally:
         out.kills = rig.kills
+        out.start_seconds = rig.start_seconds
         await rig.close()
     out.seconds = time.monotonic() - t0
     if out.lost or out.duplicates:
