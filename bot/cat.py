@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import audit, charts, delivery, render, timers, units
+from bot import audit, charts, delivery, privacy, render, timers, units
 from bot.db import Database, from_db, to_db
 from bot.errors import Conflict, NotFound, UserError
 
@@ -393,7 +393,9 @@ async def sign_up(
     coworkers they will talk with: a coordinator talks to them first), and gets a welcome DM
     queued in the same transaction. `supervises_none` None leaves the recorded answer as is.
     The shift is matched from the availability field when it names one of the unit's shifts.
+    Refused until an admin acknowledged the safety checklist (bot.privacy).
     """
+    await privacy.require_checklist(db, guild_id)
     fields = {
         "name": _field(name, "name", NAME_MAX),
         "department": _field(department, "department or craft"),

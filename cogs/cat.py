@@ -20,7 +20,7 @@ from discord import app_commands
 from discord.ext import commands
 from discord.utils import escape_markdown
 
-from bot import audit, cat, delivery, guild_settings, render, units
+from bot import audit, cat, delivery, guild_settings, privacy, render, units
 from bot.app import Rankfile
 from bot.errors import UserError
 from bot.permissions import HIDDEN_BEHIND, Access, access_levels, ensure, is_admin, requires
@@ -515,6 +515,8 @@ class Cat(commands.Cog):
         """Show the commitment (new members) or the form itself (current volunteers)."""
         if interaction.guild_id is None:
             raise UserError("Join the CAT from inside your union's server.")
+        # Say so before the member reads the commitment and fills in the form.
+        await privacy.require_checklist(self.bot.db, interaction.guild_id)
         current = await cat.get_volunteer(self.bot.db, interaction.guild_id, interaction.user.id)
         if current is not None and current.current:
             await self.open_form(interaction, current)

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot import audit, cat, charts, units
+from bot import audit, cat, charts, privacy, units
 from bot.errors import Conflict, NotFound, UserError
 from tests.support import GUILD, OTHER_GUILD, T0, fresh_db
 
@@ -28,6 +28,8 @@ async def db(tmp_path):
     await units.add(database, GUILD, "700", "Local 700 Editors", None, T0, member_count=25)
     await units.add(database, GUILD, "600", "Local 600 Camera", None, T0, member_count=100)
     await units.add(database, GUILD, "44", "Local 44 Props", None, T0)
+    for guild in (GUILD, OTHER_GUILD):  # the CAT takes sign-ups once the checklist is read
+        await privacy.acknowledge_checklist(database, guild, None, T0)
     yield database
     await database.close()
 
@@ -379,3 +381,12 @@ async def test_digest_content(db):
     assert scoped.check_in == [] and scoped.pending == [(3, "Cy", True)]
     text = cat.digest_message(d, scoped=False)["embeds"][0]["description"]
     assert "+1 since last week" in text and "supervisor question" in text
+
+
+async def test_no_sign_up_before_the_safety_checklist_is_acknowledged(tmp_path):
+    database = await fresh_db(tmp_path / "fresh")
+    await units.add(database, GUILD, "700", "Local 700 Editors", None, T0, member_count=25)
+    with pytest.raises(UserError, match="/setup checklist"):
+        await cat.sign_up(database, GUILD, 1, T0, **FORM)
+    assert await database.fetchval("SELECT count(*) FROM cat_volunteer") == 0
+    await database.close()
