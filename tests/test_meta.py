@@ -107,3 +107,10 @@ def test_readme_quick_start_is_what_ci_runs():
     test_command = re.search(r"TEST_COMMAND='([^']+)'", ci).group(1)
     assert test_command in readme
     assert "rankfile sandbox" in readme
+
+
+def test_readme_data_section_is_the_privacy_declaration():
+    from bot import privacy
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert privacy.data_section().strip() in readme, "run `rankfile privacy data` into README"
