@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot import backups, guild_settings
+from bot import backups, encryption, guild_settings
 from bot.db import Database, DatabaseError, DatabaseTooNew
 from bot.guild_settings import GuildSettings
 
@@ -480,6 +480,17 @@ async def database_checks(db: Database, backup_dir: Path, now: datetime) -> list
     return checks
 
 
+def encryption_check(db_path: Path, key: str | None) -> Check:
+    """Whether the database is encrypted at rest; a plain file passes, with how to encrypt it."""
+    if key and encryption.is_encrypted(db_path):
+        return passed("encryption", "the database and its backups are encrypted (SQLCipher)")
+    return passed(
+        "encryption",
+        "the database is NOT encrypted (readable by the bot's user only): to encrypt it, "
+        "install rankfile[encryption], set RANKFILE_DB_KEY and run `rankfile db encrypt`",
+    )
+
+
 async def database_file_checks(
     db_path: Path, backup_dir: Path, now: datetime, *, key: str | None = None
 ) -> list[Check]:
@@ -498,7 +509,7 @@ async def database_file_checks(
     db = Database(db_path, key=key)
     try:
         await db.open()
-        checks = [passed("database", f"{db_path} opens")]
+        checks = [passed("database", f"{db_path} opens"), encryption_check(db_path, key)]
         checks += await database_checks(db, backup_dir, now)
     except Exception as exc:  # noqa: BLE001 - DatabaseError, or a wrong RANKFILE_DB_KEY
         checks = [

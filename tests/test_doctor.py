@@ -129,3 +129,23 @@ async def test_a_foreign_sqlite_file_is_not_ours(tmp_path):
     checks = await doctor.database_file_checks(tmp_path / "other.db", tmp_path, T0)
     bad = [c for c in checks if not c.ok]
     assert bad and "not a rankfile database" in bad[0].detail
+
+
+async def test_doctor_says_whether_the_database_is_encrypted(tmp_path):
+    from bot import encryption
+    from tests.support import fresh_db
+
+    db = await fresh_db(tmp_path)
+    await db.close()
+    plain = tmp_path / "rankfile.db"
+    checks = {c.name: c for c in await doctor.database_file_checks(plain, tmp_path, T0)}
+    assert "NOT encrypted" in checks["encryption"].detail
+    if not encryption.available():
+        pytest.skip("sqlcipher3 is not installed (pip install -e '.[encryption]')")
+    secret = tmp_path / "secret.db"
+    encryption.encrypt_file(plain, secret, "correct horse")
+    checks = {
+        c.name: c
+        for c in await doctor.database_file_checks(secret, tmp_path, T0, key="correct horse")
+    }
+    assert "are encrypted" in checks["encryption"].detail
