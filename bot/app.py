@@ -81,7 +81,7 @@ class Rankfile(commands.Bot):
         self.clock = clock or Clock()
         self.sync_commands = sync_commands
         self.delivery_rate = delivery_rate
-        self.db = Database(settings.db_path, key=settings.db_key.get() if settings.db_key else None)
+        self.db = Database(settings.db_path, key=settings.database_key)
         self.scheduler = Scheduler(self.db, self.clock)
         self.delivery: DeliveryWorker | None = None
         self.started_at = self.clock.now()
@@ -126,7 +126,7 @@ class Rankfile(commands.Bot):
                 self.clock.now(),
                 reason=f"before-v{pending[-1].version}",
                 keep=self.settings.backup_keep,
-                key=self.settings.db_key.get() if self.settings.db_key else None,
+                key=self.settings.database_key,
             )
             log.info("backup %s made before migrating", made.path.name)
         return await self.db.migrate()
@@ -138,7 +138,7 @@ class Rankfile(commands.Bot):
             self.backup_dir,
             self.clock.now(),
             keep=self.settings.backup_keep,
-            key=self.settings.db_key.get() if self.settings.db_key else None,
+            key=self.settings.database_key,
         )
 
     async def on_socket_event_type(self, event_type: str) -> None:

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import discord
@@ -37,6 +38,19 @@ SANDBOX_START = datetime(2024, 7, 10, 17, 0, tzinfo=UTC)
 # `add_commands(subparsers)` that adds its parsers with `set_defaults(func=...)`, where
 # func(settings, args) -> exit code.
 CLI_MODULES: list[str] = ["bot.cli_ops", "bot.cli_faq", "bot.cli_privacy", "bot.cli_updates"]
+
+
+async def server_of(db: Any, given: int | None, sql: str, what: str) -> int:
+    """The server named with --guild, or the only one `sql` finds; UserError otherwise."""
+    from bot.errors import UserError
+
+    if given:
+        return given
+    found = [r[0] for r in await db.fetchall(sql)]
+    if len(found) != 1:
+        held = f"no {what}" if not found else f"{what} of {len(found)} servers"
+        raise UserError(f"give --guild SERVER_ID (the database holds {held})")
+    return int(found[0])
 
 
 def _fail(message: str) -> int:
@@ -148,7 +162,7 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
         return cmd_db_ops(settings, args)
 
     async def main() -> int:
-        db = Database(settings.db_path)
+        db = Database(settings.db_path, key=settings.database_key)
         try:
             await db.open()
             if args.db_command == "migrate":
@@ -174,7 +188,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.db import Database, DatabaseError
 
     async def main() -> int:
-        db = Database(settings.db_path)
+        db = Database(settings.db_path, key=settings.database_key)
         try:
             await db.open()
             await db.migrate()

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot import faq
+from bot.cli import server_of
 from bot.config import Settings
 from bot.db import Database, DatabaseError
 from bot.errors import UserError
@@ -22,25 +23,12 @@ def _fail(message: str) -> int:
     return 2
 
 
-async def _guild(db: Database, given: int | None) -> int:
-    """The server named with --guild, or the only one the database knows."""
-    if given:
-        return given
-    found = [r[0] for r in await db.fetchall(GUILDS)]
-    if len(found) != 1:
-        raise UserError(
-            "give --guild SERVER_ID (the database holds "
-            f"{'no server' if not found else f'{len(found)} servers'})"
-        )
-    return int(found[0])
-
-
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
-    db = Database(settings.db_path)
+    db = Database(settings.db_path, key=settings.database_key)
     try:
         await db.open()
         await db.migrate()
-        guild_id = await _guild(db, args.guild)
+        guild_id = await server_of(db, args.guild, GUILDS, "FAQ entries")
         if args.faq_command == "import":
             text = await asyncio.to_thread(Path(args.file).read_text, encoding="utf-8")
             report = await faq.import_entries(db, guild_id, text, datetime.now(UTC))

@@ -28,14 +28,8 @@ def _backup_dir(settings: Settings) -> Path:
     return backups.backup_dir(settings.db_path, settings.backup_dir)
 
 
-def _key(settings: Settings) -> str | None:
-    # RANKFILE_DB_KEY: the database (and its backups) are encrypted with SQLCipher.
-    db_key = getattr(settings, "db_key", None)
-    return db_key.get() if db_key else None
-
-
 def _database(settings: Settings) -> Database:
-    return Database(settings.db_path, key=_key(settings))
+    return Database(settings.db_path, key=settings.database_key)
 
 
 def rest_fetcher(http: HTTPClient) -> doctor.Fetch:
@@ -74,7 +68,7 @@ async def run_doctor(
     now = now or datetime.now(UTC)
     checks: list[doctor.Check] = []
     db_checks = await doctor.database_file_checks(
-        settings.db_path, _backup_dir(settings), now, key=_key(settings)
+        settings.db_path, _backup_dir(settings), now, key=settings.database_key
     )
     if not settings.token:
         checks.append(
@@ -176,7 +170,7 @@ def cmd_db_ops(settings: Settings, args: argparse.Namespace) -> int:
     if args.db_command == "restore":
         try:
             done = backups.restore(
-                settings.db_path, Path(args.path), now, force=args.force, key=_key(settings)
+                settings.db_path, Path(args.path), now, force=args.force, key=settings.database_key
             )
         except backups.BackupError as exc:
             return _fail(str(exc))
@@ -200,7 +194,7 @@ def cmd_db_ops(settings: Settings, args: argparse.Namespace) -> int:
                     now,
                     reason="manual",
                     keep=settings.backup_keep,
-                    key=_key(settings),
+                    key=settings.database_key,
                 )
             finally:
                 await db.close()

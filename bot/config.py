@@ -53,6 +53,11 @@ class Settings:
     db_key: Secret | None = None
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
+    @property
+    def database_key(self) -> str | None:
+        """RANKFILE_DB_KEY's value (the database is SQLCipher-encrypted), or None."""
+        return self.db_key.get() if self.db_key else None
+
     def require_token(self) -> str:
         """The token, or a ConfigError that says how to get one."""
         if not self.token:
