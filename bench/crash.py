@@ -66,6 +66,11 @@ async def main(args: argparse.Namespace, seed: int) -> int:
         if name == "reminders":
             print(f"{name}_missed_as_ruled: {sum(o.missed for o in outs)}")
         print(f"{name}_nonce_dedupes: {sum(o.nonce_dedupes for o in outs)}")
+        if name == "cat":
+            unanswered = sum(o.unanswered_without_kill for o in [clean, *outs])
+            print(f"{name}_unanswered_without_kill_retried: {unanswered}")
+        for note in [n for o in [clean, *outs] for n in o.notes][:5]:
+            print(f"# {note}", file=sys.stderr)
         print(f"{name}_problems: {sum(len(o.problems) for o in outs) + len(clean.problems)}")
         for problem in [p for o in [clean, *outs] for p in o.problems][:5]:
             print(f"# {problem}", file=sys.stderr)
