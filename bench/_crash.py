@@ -132,9 +132,11 @@ class RemoteDriver(Driver):
         inter = self.fake.interactions[int(payload["id"])]
         deadline = time.monotonic() + 15
         while not inter.responded:
-            if self.rig.generation != generation or time.monotonic() > deadline:
+            if self.rig.generation != generation:
                 self.unanswered_submits += payload["type"] == MODAL_SUBMIT
-                raise DriverError("no answer: the bot went down")
+                raise DriverError(f"{action}: no answer, the bot was killed")
+            if time.monotonic() > deadline:
+                raise DriverError(f"{action}: no answer in 15 s from a running bot")
             await asyncio.sleep(0.01)
         result = ActionResult(action=action, user=user.username, payload=payload)
         result.interaction_id = inter.id
