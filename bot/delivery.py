@@ -69,6 +69,10 @@ COUNTS_MANY = (
     "SELECT broadcast_id, state, count(*) FROM delivery "
     "WHERE broadcast_id IN (SELECT value FROM json_each(?)) GROUP BY broadcast_id, state"
 )
+REPLACE_PENDING_PAYLOAD = (
+    "UPDATE broadcast SET payload = ? WHERE id = ? AND EXISTS "
+    "(SELECT 1 FROM delivery WHERE broadcast_id = ? AND state = 'pending')"
+)
 GET_DM = "SELECT channel_id FROM dm_channel WHERE user_id = ?"
 FORGET_DM = "DELETE FROM dm_channel WHERE user_id = ? AND channel_id = ?"
 PUT_DM = (
@@ -146,6 +150,15 @@ class Broadcast:
     state: str
 
 
+def _check_mentions(payload: dict[str, Any]) -> None:
+    # Nothing queued may ping more than the roles or users it names.
+    mentions = payload.get("allowed_mentions")
+    if not isinstance(mentions, dict):
+        raise ValueError("a broadcast payload must say whom it may ping (allowed_mentions)")
+    if mentions.get("parse"):
+        raise ValueError("allowed_mentions.parse must be empty: name the roles or users to ping")
+
+
 async def enqueue(
     db: Database,
     guild_id: int,
@@ -163,11 +176,7 @@ async def enqueue(
     `payload` is a message as bot.render.message() builds it; it must carry allowed_mentions.
     Call inside the transaction that records what the broadcast is about.
     """
-    mentions = payload.get("allowed_mentions")
-    if not isinstance(mentions, dict):
-        raise ValueError("a broadcast payload must say whom it may ping (allowed_mentions)")
-    if mentions.get("parse"):
-        raise ValueError("allowed_mentions.parse must be empty: name the roles or users to ping")
+    _check_mentions(payload)
     targets = list(targets)
     posts = any(t.edit_message_id is None for t in targets)
     if posts and not (payload.get("content") or payload.get("embeds") or payload.get("files")):
@@ -305,6 +314,15 @@ async def reasons(db: Database, broadcast_id: int) -> list[tuple[str, str, int]]
 async def sent_messages(db: Database, broadcast_id: int) -> list[tuple[str, int, int, int]]:
     """(target kind, target id, channel id, message id) of each message a broadcast posted."""
     return [tuple(r) for r in await db.fetchall(SENT_MESSAGES, (broadcast_id,))]  # type: ignore[misc]
+
+
+async def replace_pending_payload(db: Database, broadcast_id: int, payload: dict[str, Any]) -> bool:
+    """Give the copies of a broadcast not yet sent a new message (an edit before they went)."""
+    _check_mentions(payload)
+    changed = await db.execute(
+        REPLACE_PENDING_PAYLOAD, (json.dumps(payload), broadcast_id, broadcast_id)
+    )
+    return changed > 0
 
 
 async def dm_channel(db: Database, user_id: int) -> int | None:

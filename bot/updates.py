@@ -9,7 +9,6 @@ Topics come from a per-server list (seeded with the usual ones on first use).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -103,10 +102,6 @@ WHERE excluded.heard_at >= unit_last_heard.heard_at
 """
 # Copies of a publication not sent yet go out with the edited text (bot.delivery has no call for
 # this; it touches only the payload of a broadcast that still has pending copies).
-REPLACE_PENDING_PAYLOAD = (
-    "UPDATE broadcast SET payload = ? WHERE id = ? AND EXISTS "
-    "(SELECT 1 FROM delivery WHERE broadcast_id = ? AND state = 'pending')"
-)
 DEMO_KEY = "SELECT value FROM meta WHERE key = ?"
 DEMO_KEY_SET = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"
 # Called inside publish's transaction with (db, guild_id, update_id, unit_ids, now): the
@@ -378,9 +373,7 @@ async def _edit_posted(
         return 0
     posted = await delivery.sent_messages(db, update.broadcast_id)
     # Copies still waiting to be sent go out with the new text instead.
-    await db.execute(
-        REPLACE_PENDING_PAYLOAD, (json.dumps(payload), update.broadcast_id, update.broadcast_id)
-    )
+    await delivery.replace_pending_payload(db, update.broadcast_id, payload)
     if not posted:
         return 0
     targets = [
