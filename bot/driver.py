@@ -239,7 +239,7 @@ class Driver:
         guild: DemoGuild | FakeGuild | int | None = None,
         channel: str = "general",
         locale: str = "en-US",
-        settle_timeout: float = 10.0,
+        settle_timeout: float = 30.0,
         ready_timeout: float = 10.0,
         enforce_command_permissions: bool = True,
     ) -> None:
