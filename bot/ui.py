@@ -181,6 +181,17 @@ class View(discord.ui.View):
         await report_error(interaction, error)
 
 
+class ReportsErrors:
+    """Mixin for DynamicItems, whose errors never reach the tree's handler: subclasses write
+    `act(interaction)`, and any error it raises goes to the one error report."""
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self.act(interaction)  # type: ignore[attr-defined]
+        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
+            await report_error(interaction, error)
+
+
 class Modal(discord.ui.Modal):
     """Base modal: errors go to the one handler."""
 

@@ -164,7 +164,11 @@ def preview_embed(draft: Announcement, zone: str, dms: int | None) -> dict:
     )
 
 
-class SendButton(discord.ui.DynamicItem[discord.ui.Button], template=r"announce:send:(?P<id>\d+)"):
+class SendButton(
+    ui.ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"announce:send:(?P<id>\d+)",
+):
     """Queue the draft (author only)."""
 
     def __init__(self, announcement_id: int) -> None:
@@ -183,39 +187,38 @@ class SendButton(discord.ui.DynamicItem[discord.ui.Button], template=r"announce:
     ) -> SendButton:
         return cls(int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await ensure(interaction, Access.ORGANIZER)
-            bot: Rankfile = interaction.client  # type: ignore[assignment]
-            guild = interaction.guild
-            done, dms = await announcements.send(
-                bot.db,
-                interaction.guild_id,
-                self.announcement_id,
-                interaction.user.id,
-                bot.clock.now(),
-                guild_name=guild.name if guild else None,
+    async def act(self, interaction: discord.Interaction) -> None:
+        await ensure(interaction, Access.ORGANIZER)
+        bot: Rankfile = interaction.client  # type: ignore[assignment]
+        guild = interaction.guild
+        done, dms = await announcements.send(
+            bot.db,
+            interaction.guild_id,
+            self.announcement_id,
+            interaction.user.id,
+            bot.clock.now(),
+            guild_name=guild.name if guild else None,
+        )
+        settings = await guild_settings.get(bot.db, interaction.guild_id)
+        if done.scheduled_for:
+            head = (
+                f"Scheduled: announcement #{done.id} will be posted in <#{done.channel_id}> "
+                f"at {timeparse.echo(done.scheduled_for, settings.timezone)}."
             )
-            settings = await guild_settings.get(bot.db, interaction.guild_id)
-            if done.scheduled_for:
-                head = (
-                    f"Scheduled: announcement #{done.id} will be posted in <#{done.channel_id}> "
-                    f"at {timeparse.echo(done.scheduled_for, settings.timezone)}."
-                )
-            else:
-                head = f"Sent: announcement #{done.id} is on its way to <#{done.channel_id}>."
-            if done.dm_subscribers and done.scheduled_for:
-                head += f" Members subscribed then will get it by DM ({dms} are now)."
-            elif done.dm_subscribers:
-                head += f" {dms} subscribers will get it by DM."
-            head += f" `/announce status id:{done.id}` shows the delivery."
-            await ui.update(interaction, head, embeds=[announcements.embed(done)], view=None)
-        except Exception as error:
-            await ui.report_error(interaction, error)
+        else:
+            head = f"Sent: announcement #{done.id} is on its way to <#{done.channel_id}>."
+        if done.dm_subscribers and done.scheduled_for:
+            head += f" Members subscribed then will get it by DM ({dms} are now)."
+        elif done.dm_subscribers:
+            head += f" {dms} subscribers will get it by DM."
+        head += f" `/announce status id:{done.id}` shows the delivery."
+        await ui.update(interaction, head, embeds=[announcements.embed(done)], view=None)
 
 
 class DiscardButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"announce:discard:(?P<id>\d+)"
+    ui.ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"announce:discard:(?P<id>\d+)",
 ):
     """Drop the draft (author only)."""
 
@@ -235,20 +238,17 @@ class DiscardButton(
     ) -> DiscardButton:
         return cls(int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await ensure(interaction, Access.ORGANIZER)
-            bot: Rankfile = interaction.client  # type: ignore[assignment]
-            await announcements.discard(
-                bot.db,
-                interaction.guild_id,
-                self.announcement_id,
-                interaction.user.id,
-                bot.clock.now(),
-            )
-            await ui.update(interaction, "Cancelled: nothing was sent.", embeds=[], view=None)
-        except Exception as error:
-            await ui.report_error(interaction, error)
+    async def act(self, interaction: discord.Interaction) -> None:
+        await ensure(interaction, Access.ORGANIZER)
+        bot: Rankfile = interaction.client  # type: ignore[assignment]
+        await announcements.discard(
+            bot.db,
+            interaction.guild_id,
+            self.announcement_id,
+            interaction.user.id,
+            bot.clock.now(),
+        )
+        await ui.update(interaction, "Cancelled: nothing was sent.", embeds=[], view=None)
 
 
 def preview_view(draft: Announcement) -> discord.ui.View:

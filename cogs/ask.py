@@ -121,7 +121,9 @@ async def _load(interaction: discord.Interaction, question_id: int) -> questions
 
 
 class AnswerButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"rf:q:(?P<kind>answer|faq):(?P<id>\d+)"
+    ui.ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"rf:q:(?P<kind>answer|faq):(?P<id>\d+)",
 ):
     """Answer (or Answer as FAQ) on a committee post: opens the answer form."""
 
@@ -137,19 +139,18 @@ class AnswerButton(
     ) -> AnswerButton:
         return cls(match["kind"], int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            q = await _load(interaction, self.question_id)
-            if q.state != "open":
-                await ui.update(interaction, embeds=[questions.committee_embed(q)], view=None)
-                return
-            await interaction.response.send_modal(AnswerModal(q, as_faq=self.kind == "faq"))
-        except Exception as error:  # noqa: BLE001 - DynamicItems have no error handler of their own
-            await ui.report_error(interaction, error)
+    async def act(self, interaction: discord.Interaction) -> None:
+        q = await _load(interaction, self.question_id)
+        if q.state != "open":
+            await ui.update(interaction, embeds=[questions.committee_embed(q)], view=None)
+            return
+        await interaction.response.send_modal(AnswerModal(q, as_faq=self.kind == "faq"))
 
 
 class DismissButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"rf:q:dismiss:(?P<id>\d+)"
+    ui.ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"rf:q:dismiss:(?P<id>\d+)",
 ):
     """Dismiss on a committee post: closes the question without an answer."""
 
@@ -165,20 +166,17 @@ class DismissButton(
     ) -> DismissButton:
         return cls(int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await ensure(interaction, Access.ORGANIZER)
-            bot = _bot(interaction)
-            q = await questions.dismiss(
-                bot.db,
-                interaction.guild_id or 0,
-                self.question_id,
-                interaction.user.id,
-                bot.clock.now(),
-            )
-            await ui.update(interaction, embeds=[questions.committee_embed(q)], view=None)
-        except Exception as error:  # noqa: BLE001 - DynamicItems have no error handler of their own
-            await ui.report_error(interaction, error)
+    async def act(self, interaction: discord.Interaction) -> None:
+        await ensure(interaction, Access.ORGANIZER)
+        bot = _bot(interaction)
+        q = await questions.dismiss(
+            bot.db,
+            interaction.guild_id or 0,
+            self.question_id,
+            interaction.user.id,
+            bot.clock.now(),
+        )
+        await ui.update(interaction, embeds=[questions.committee_embed(q)], view=None)
 
 
 class Ask(commands.Cog):

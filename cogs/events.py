@@ -74,7 +74,9 @@ def _why(error: discord.HTTPException) -> str:
     return f"Discord answered {error.status}: {truncate(error.text or 'no reason given', 200)}"
 
 
-class EventButton(discord.ui.DynamicItem[discord.ui.Button], template=events.BUTTON_PATTERN):
+class EventButton(
+    ui.ReportsErrors, discord.ui.DynamicItem[discord.ui.Button], template=events.BUTTON_PATTERN
+):
     """Remind me / Going / Not going / I voted: the event id in the custom_id,
     so the buttons work on any message, after any restart."""
 
@@ -91,12 +93,8 @@ class EventButton(discord.ui.DynamicItem[discord.ui.Button], template=events.BUT
     ) -> EventButton:
         return cls(match["action"], int(match["event_id"]), item)
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        # DynamicItem errors do not reach the tree's handler: report them here.
-        try:
-            await self._act(interaction)
-        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
-            await ui.report_error(interaction, error)
+    async def act(self, interaction: discord.Interaction) -> None:
+        await self._act(interaction)
 
     async def _act(self, interaction: discord.Interaction) -> None:
         bot: Rankfile = interaction.client  # type: ignore[assignment]
@@ -142,7 +140,9 @@ class EventButton(discord.ui.DynamicItem[discord.ui.Button], template=events.BUT
         await ui.reply(interaction, text, ephemeral=True)
 
 
-class UnitSelect(discord.ui.DynamicItem[discord.ui.Select], template=events.UNIT_SELECT_PATTERN):
+class UnitSelect(
+    ui.ReportsErrors, discord.ui.DynamicItem[discord.ui.Select], template=events.UNIT_SELECT_PATTERN
+):
     """After I voted on a vote for several units: the member's unit, counted, never listed."""
 
     def __init__(self, event_id: int, select: discord.ui.Select | None = None) -> None:
@@ -173,17 +173,14 @@ class UnitSelect(discord.ui.DynamicItem[discord.ui.Select], template=events.UNIT
     ) -> UnitSelect:
         return cls(int(match["event_id"]), item)
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            bot: Rankfile = interaction.client  # type: ignore[assignment]
-            values = (interaction.data or {}).get("values") or []  # type: ignore[union-attr]
-            unit_id = int(values[0])
-            await events.mark_voted(
-                bot.db, self.event_id, interaction.user.id, bot.clock.now(), unit_id
-            )
-            await ui.update(interaction, "Thanks: counted for your unit.", view=None)
-        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
-            await ui.report_error(interaction, error)
+    async def act(self, interaction: discord.Interaction) -> None:
+        bot: Rankfile = interaction.client  # type: ignore[assignment]
+        values = (interaction.data or {}).get("values") or []  # type: ignore[union-attr]
+        unit_id = int(values[0])
+        await events.mark_voted(
+            bot.db, self.event_id, interaction.user.id, bot.clock.now(), unit_id
+        )
+        await ui.update(interaction, "Thanks: counted for your unit.", view=None)
 
 
 def view_from_rows(rows: list[dict[str, Any]]) -> discord.ui.View | None:
@@ -210,7 +207,9 @@ def event_view(event: events.Event, now: datetime | None = None) -> discord.ui.V
     return view_from_rows(events.buttons(event, now))
 
 
-class RsvpButton(discord.ui.DynamicItem[discord.ui.Button], template=townhalls.RSVP_PATTERN):
+class RsvpButton(
+    ui.ReportsErrors, discord.ui.DynamicItem[discord.ui.Button], template=townhalls.RSVP_PATTERN
+):
     """Going / Maybe / Not going for one session (the session id in the custom_id)."""
 
     def __init__(self, status: str, session_id: int, button: discord.ui.Button | None = None):
@@ -226,11 +225,8 @@ class RsvpButton(discord.ui.DynamicItem[discord.ui.Button], template=townhalls.R
     ) -> RsvpButton:
         return cls(match["status"], int(match["session_id"]), item)
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await self._act(interaction)
-        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
-            await ui.report_error(interaction, error)
+    async def act(self, interaction: discord.Interaction) -> None:
+        await self._act(interaction)
 
     async def _act(self, interaction: discord.Interaction) -> None:
         bot: Rankfile = interaction.client  # type: ignore[assignment]
@@ -261,7 +257,9 @@ class RsvpButton(discord.ui.DynamicItem[discord.ui.Button], template=townhalls.R
         await ui.reply(interaction, text, view=view, ephemeral=True)
 
 
-class NameButton(discord.ui.DynamicItem[discord.ui.Button], template=townhalls.NAME_PATTERN):
+class NameButton(
+    ui.ReportsErrors, discord.ui.DynamicItem[discord.ui.Button], template=townhalls.NAME_PATTERN
+):
     """Show (or hide) my name to organizers for one session's RSVP."""
 
     def __init__(self, show: bool, session_id: int, button: discord.ui.Button | None = None):
@@ -278,26 +276,25 @@ class NameButton(discord.ui.DynamicItem[discord.ui.Button], template=townhalls.N
     ) -> NameButton:
         return cls(match["show"] == "1", int(match["session_id"]), item)
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            bot: Rankfile = interaction.client  # type: ignore[assignment]
-            if not await townhalls.set_show_name(
-                bot.db, self.session_id, interaction.user.id, self.show
-            ):
-                raise UserError("RSVP first (Going or Maybe), then choose to show your name.")
-            text = (
-                "Organizers will see your name for this session."
-                if self.show
-                else "Your name is hidden: organizers see only counts."
-            )
-            row = {"type": 1, "components": [townhalls.name_button(self.session_id, not self.show)]}
-            await ui.update(interaction, text, view=view_from_rows([row]))
-        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
-            await ui.report_error(interaction, error)
+    async def act(self, interaction: discord.Interaction) -> None:
+        bot: Rankfile = interaction.client  # type: ignore[assignment]
+        if not await townhalls.set_show_name(
+            bot.db, self.session_id, interaction.user.id, self.show
+        ):
+            raise UserError("RSVP first (Going or Maybe), then choose to show your name.")
+        text = (
+            "Organizers will see your name for this session."
+            if self.show
+            else "Your name is hidden: organizers see only counts."
+        )
+        row = {"type": 1, "components": [townhalls.name_button(self.session_id, not self.show)]}
+        await ui.update(interaction, text, view=view_from_rows([row]))
 
 
 class RsvpUnitSelect(
-    discord.ui.DynamicItem[discord.ui.Select], template=townhalls.RSVP_UNIT_PATTERN
+    ui.ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Select],
+    template=townhalls.RSVP_UNIT_PATTERN,
 ):
     """After an RSVP to an event for several units: the member's unit, counted, never listed."""
 
@@ -332,14 +329,11 @@ class RsvpUnitSelect(
     ) -> RsvpUnitSelect:
         return cls(int(match["session_id"]), item)
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            bot: Rankfile = interaction.client  # type: ignore[assignment]
-            values = (interaction.data or {}).get("values") or []  # type: ignore[union-attr]
-            await townhalls.set_unit(bot.db, self.session_id, interaction.user.id, int(values[0]))
-            await ui.reply(interaction, "Thanks: counted for your unit.", ephemeral=True)
-        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
-            await ui.report_error(interaction, error)
+    async def act(self, interaction: discord.Interaction) -> None:
+        bot: Rankfile = interaction.client  # type: ignore[assignment]
+        values = (interaction.data or {}).get("values") or []  # type: ignore[union-attr]
+        await townhalls.set_unit(bot.db, self.session_id, interaction.user.id, int(values[0]))
+        await ui.reply(interaction, "Thanks: counted for your unit.", ephemeral=True)
 
 
 class DetailsModal(ui.Modal):

@@ -47,7 +47,7 @@ def entry_embed(entry: faq.Entry) -> dict:
 
 
 class ShowEntryButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"rf:faq:show:(?P<id>\d+)"
+    ui.ReportsErrors, discord.ui.DynamicItem[discord.ui.Button], template=r"rf:faq:show:(?P<id>\d+)"
 ):
     """A related question: shows its answer to whoever presses it."""
 
@@ -67,15 +67,16 @@ class ShowEntryButton(
     ) -> ShowEntryButton:
         return cls(int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            entry = await faq.get(_bot(interaction).db, interaction.guild_id or 0, self.entry_id)
-            await ui.reply(interaction, embeds=[entry_embed(entry)], ephemeral=True)
-        except Exception as error:  # noqa: BLE001 - DynamicItems have no error handler of their own
-            await ui.report_error(interaction, error)
+    async def act(self, interaction: discord.Interaction) -> None:
+        entry = await faq.get(_bot(interaction).db, interaction.guild_id or 0, self.entry_id)
+        await ui.reply(interaction, embeds=[entry_embed(entry)], ephemeral=True)
 
 
-class AskButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rf:faq:ask:(?P<anon>[01])"):
+class AskButton(
+    ui.ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"rf:faq:ask:(?P<anon>[01])",
+):
     """Opens the question form for the committee (named or anonymous)."""
 
     def __init__(self, anonymous: bool) -> None:
@@ -95,16 +96,13 @@ class AskButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rf:faq:ask
     ) -> AskButton:
         return cls(match["anon"] == "1")
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            prefill = ""
-            for shown in interaction.message.embeds if interaction.message else ():
-                for f in shown.fields:
-                    if f.name == ASKED_FIELD and f.value:
-                        prefill = f.value
-            await interaction.response.send_modal(AskModal(self.anonymous, prefill))
-        except Exception as error:  # noqa: BLE001 - DynamicItems have no error handler of their own
-            await ui.report_error(interaction, error)
+    async def act(self, interaction: discord.Interaction) -> None:
+        prefill = ""
+        for shown in interaction.message.embeds if interaction.message else ():
+            for f in shown.fields:
+                if f.name == ASKED_FIELD and f.value:
+                    prefill = f.value
+        await interaction.response.send_modal(AskModal(self.anonymous, prefill))
 
 
 def answer_view(related: list[faq.Entry]) -> discord.ui.View:

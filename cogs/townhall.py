@@ -90,7 +90,9 @@ def _asked_text(event: events.Event, q: tq.Question) -> str:
     )
 
 
-class AskButton(discord.ui.DynamicItem[discord.ui.Button], template=tq.ASK_PATTERN):
+class AskButton(
+    ui.ReportsErrors, discord.ui.DynamicItem[discord.ui.Button], template=tq.ASK_PATTERN
+):
     """Ask a question (opens the form) / Questions (the list with upvote buttons)."""
 
     def __init__(self, action: str, event_id: int, button: discord.ui.Button | None = None):
@@ -106,20 +108,19 @@ class AskButton(discord.ui.DynamicItem[discord.ui.Button], template=tq.ASK_PATTE
     ) -> AskButton:
         return cls(match["action"], int(match["event_id"]), item)
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            bot: Rankfile = interaction.client  # type: ignore[assignment]
-            event = await events.get_any(bot.db, self.event_id)
-            if self.action == "ask":
-                await interaction.response.send_modal(AskModal(event))
-                return
-            listing, view = await _member_list(bot, event)
-            await ui.reply(interaction, embeds=[listing], view=view, ephemeral=True)
-        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
-            await ui.report_error(interaction, error)
+    async def act(self, interaction: discord.Interaction) -> None:
+        bot: Rankfile = interaction.client  # type: ignore[assignment]
+        event = await events.get_any(bot.db, self.event_id)
+        if self.action == "ask":
+            await interaction.response.send_modal(AskModal(event))
+            return
+        listing, view = await _member_list(bot, event)
+        await ui.reply(interaction, embeds=[listing], view=view, ephemeral=True)
 
 
-class UpvoteButton(discord.ui.DynamicItem[discord.ui.Button], template=tq.UPVOTE_PATTERN):
+class UpvoteButton(
+    ui.ReportsErrors, discord.ui.DynamicItem[discord.ui.Button], template=tq.UPVOTE_PATTERN
+):
     """▲ on a question: one vote per member, pressing again takes it back."""
 
     def __init__(self, question_id: int, button: discord.ui.Button | None = None) -> None:
@@ -134,22 +135,19 @@ class UpvoteButton(discord.ui.DynamicItem[discord.ui.Button], template=tq.UPVOTE
     ) -> UpvoteButton:
         return cls(int(match["question_id"]), item)
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            bot: Rankfile = interaction.client  # type: ignore[assignment]
-            q, counted = await tq.toggle_upvote(
-                bot.db, self.question_id, interaction.user.id, bot.clock.now()
-            )
-            event = await events.get_any(bot.db, q.event_id)
-            listing, view = await _member_list(bot, event)
-            text = (
-                f"▲ Your vote for #{q.id} counts ({q.votes})."
-                if counted
-                else f"Your vote for #{q.id} was taken back ({q.votes})."
-            )
-            await ui.update(interaction, text, embeds=[listing], view=view)
-        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
-            await ui.report_error(interaction, error)
+    async def act(self, interaction: discord.Interaction) -> None:
+        bot: Rankfile = interaction.client  # type: ignore[assignment]
+        q, counted = await tq.toggle_upvote(
+            bot.db, self.question_id, interaction.user.id, bot.clock.now()
+        )
+        event = await events.get_any(bot.db, q.event_id)
+        listing, view = await _member_list(bot, event)
+        text = (
+            f"▲ Your vote for #{q.id} counts ({q.votes})."
+            if counted
+            else f"Your vote for #{q.id} was taken back ({q.votes})."
+        )
+        await ui.update(interaction, text, embeds=[listing], view=view)
 
 
 class Townhall(commands.Cog):

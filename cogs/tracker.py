@@ -48,7 +48,9 @@ def _bot(interaction: discord.Interaction) -> Rankfile:
 
 
 class NoNewsButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"rf:tr:nonews:(?P<unit>\d+)"
+    ui.ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"rf:tr:nonews:(?P<unit>\d+)",
 ):
     """ "Post a no-news update" on a silence nudge: opens the update form, prefilled."""
 
@@ -68,25 +70,22 @@ class NoNewsButton(
     ) -> NoNewsButton:
         return cls(int(match["unit"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await ensure(interaction, Access.ORGANIZER)
-            bot = _bot(interaction)
-            guild = interaction.guild_id or 0
-            unit = await units.get(bot.db, guild, self.unit_id)
-            zone = (await guild_settings.get(bot.db, guild)).timezone
-            standing, _ = await tracker.standing(bot.db, guild, unit.code, bot.clock.now(), zone)
-            cog = bot.get_cog("Updates")
-            form = UpdateForm(
-                cog,  # type: ignore[arg-type]
-                interaction.user.id,
-                unit_list=(unit,),
-                prefill=tracker.no_news_text(unit, standing.last_heard, zone),
-                kind="no_news",
-            )
-            await interaction.response.send_modal(form)
-        except Exception as error:  # noqa: BLE001 - DynamicItems have no error handler of their own
-            await ui.report_error(interaction, error)
+    async def act(self, interaction: discord.Interaction) -> None:
+        await ensure(interaction, Access.ORGANIZER)
+        bot = _bot(interaction)
+        guild = interaction.guild_id or 0
+        unit = await units.get(bot.db, guild, self.unit_id)
+        zone = (await guild_settings.get(bot.db, guild)).timezone
+        standing, _ = await tracker.standing(bot.db, guild, unit.code, bot.clock.now(), zone)
+        cog = bot.get_cog("Updates")
+        form = UpdateForm(
+            cog,  # type: ignore[arg-type]
+            interaction.user.id,
+            unit_list=(unit,),
+            prefill=tracker.no_news_text(unit, standing.last_heard, zone),
+            kind="no_news",
+        )
+        await interaction.response.send_modal(form)
 
 
 class Tracker(commands.Cog):

@@ -246,7 +246,9 @@ class ReachedForm(ui.Modal):
 
 
 class ReachedButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"rf:cas:reached:(?P<id>\d+)"
+    ui.ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"rf:cas:reached:(?P<id>\d+)",
 ):
     """ "Reached some" on a cascade DM: asks how many coworkers the volunteer reached."""
 
@@ -264,11 +266,8 @@ class ReachedButton(
     ) -> ReachedButton:
         return cls(int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await interaction.response.send_modal(ReachedForm(self.cascade_id))
-        except Exception as error:  # noqa: BLE001 - DynamicItems have no error handler of their own
-            await ui.report_error(interaction, error)
+    async def act(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(ReachedForm(self.cascade_id))
 
 
 class CascadeView(ui.View):
