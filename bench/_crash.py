@@ -37,10 +37,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot import delivery, demo, events, render, timers, units  # noqa: E402
-from bot.db import Database, to_db  # noqa: E402
-from bot.driver import ActionResult, Driver, DriverError  # noqa: E402
-from bot.fake_discord import FakeDiscord  # noqa: E402
+from bot import demo, events  # noqa: E402
+from bot.core import delivery, render, timers, units  # noqa: E402
+from bot.core.db import Database, to_db  # noqa: E402
+from bot.sandbox.driver import ActionResult, Driver, DriverError  # noqa: E402
+from bot.sandbox.fake_discord import FakeDiscord  # noqa: E402
 
 MODAL_SUBMIT = 5
 POST = "/channels/{channel_id}/messages"
@@ -71,9 +72,9 @@ async def child(config: dict[str, Any]) -> None:
     """Run the real bot (real clock) against the parent's fake until killed."""
     import aiohttp
 
-    from bot.app import Rankfile
-    from bot.config import Settings
-    from bot.fake_discord import _FakeResolver
+    from bot.core.config import Settings
+    from bot.glue.app import Rankfile
+    from bot.sandbox.fake_discord import _FakeResolver
 
     ctx = ssl.create_default_context(cadata=config["cert"])
     connector = aiohttp.TCPConnector(resolver=_FakeResolver(config["port"]), ssl=ctx)
@@ -554,7 +555,7 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--child":
         import importlib
 
-        from bot.app import cog_modules
+        from bot.glue.app import cog_modules
 
         for module in cog_modules():
             importlib.import_module(module)

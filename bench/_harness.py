@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from bot import demo
-from bot.app import Rankfile
-from bot.clock import ManualClock
-from bot.config import Settings
-from bot.driver import Driver
-from bot.fake_discord import FakeDiscord
+from bot.core.clock import ManualClock
+from bot.core.config import Settings
+from bot.glue.app import Rankfile
+from bot.sandbox.driver import Driver
+from bot.sandbox.fake_discord import FakeDiscord
 
 START = datetime(2024, 7, 10, 17, 0, tzinfo=UTC)
 

@@ -27,12 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import discord  # noqa: E402
 from discord import app_commands  # noqa: E402
 
-from bot import demo, ui, units  # noqa: E402
-from bot.app import Rankfile  # noqa: E402
-from bot.clock import ManualClock  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.driver import Driver  # noqa: E402
-from bot.fake_discord import FakeDiscord  # noqa: E402
+from bot import demo  # noqa: E402
+from bot.core import units
+from bot.core.clock import ManualClock  # noqa: E402
+from bot.core.config import Settings  # noqa: E402
+from bot.glue import ui
+from bot.glue.app import Rankfile  # noqa: E402
+from bot.sandbox.driver import Driver  # noqa: E402
+from bot.sandbox.fake_discord import FakeDiscord  # noqa: E402
 from tests.support import T0  # noqa: E402
 
 CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"

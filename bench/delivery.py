@@ -35,9 +35,9 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import delivery, render  # noqa: E402
-from bot.db import Database  # noqa: E402
-from bot.fake_discord import FakeDiscord  # noqa: E402
+from bot.core import delivery, render  # noqa: E402
+from bot.core.db import Database  # noqa: E402
+from bot.sandbox.fake_discord import FakeDiscord  # noqa: E402
 from tests.support import T0  # noqa: E402
 
 GLOBAL_LIMIT = 50
@@ -55,9 +55,9 @@ STATE_SQL = "SELECT state, count(*) FROM delivery WHERE broadcast_id = ? GROUP B
 
 async def child(config: dict) -> None:
     """Run the real bot against the parent's fake until killed."""
-    from bot.app import Rankfile
-    from bot.config import Settings
-    from bot.fake_discord import _FakeResolver
+    from bot.core.config import Settings
+    from bot.glue.app import Rankfile
+    from bot.sandbox.fake_discord import _FakeResolver
 
     ctx = ssl.create_default_context(cadata=config["cert"])
     connector = aiohttp.TCPConnector(resolver=_FakeResolver(config["port"]), ssl=ctx)

@@ -24,12 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # noqa: E402
 
-from bot import timers  # noqa: E402
-from bot.clock import Clock  # noqa: E402
-from bot.db import Database, to_db  # noqa: E402
-from bot.delivery import Target, enqueue  # noqa: E402
-from bot.render import message  # noqa: E402
-from bot.scheduler import Scheduler  # noqa: E402
+from bot.core import timers  # noqa: E402
+from bot.core.clock import Clock  # noqa: E402
+from bot.core.db import Database, to_db  # noqa: E402
+from bot.core.delivery import Target, enqueue  # noqa: E402
+from bot.core.render import message  # noqa: E402
+from bot.glue.scheduler import Scheduler  # noqa: E402
 
 GUILD = 1
 PENDING = 100_000

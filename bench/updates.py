@@ -22,8 +22,9 @@ from discord import app_commands
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._harness import START, start_bot, stop_bot, summarise, timed_burst  # noqa: E402
-from bot import tracker, units, updates  # noqa: E402
-from bot.db import to_db  # noqa: E402
+from bot import tracker, updates  # noqa: E402
+from bot.core import units
+from bot.core.db import to_db  # noqa: E402
 
 UPDATES, UNITS = 5_000, 50
 WORDS = (

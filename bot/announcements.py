@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import audit, delivery, guild_settings, render, subscriptions, timeparse, timers
-from bot.db import Database, from_db, to_db
-from bot.delivery import Target
-from bot.errors import Conflict, NotFound, UserError
+from bot import subscriptions
+from bot.core import audit, delivery, guild_settings, render, timeparse, timers
+from bot.core.db import Database, from_db, to_db
+from bot.core.delivery import Target
+from bot.core.errors import Conflict, NotFound, UserError
 
 KIND = "announcement"
 # A scheduled announcement's DMs are queued when it comes due, to whoever is subscribed then:

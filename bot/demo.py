@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import importlib
 from datetime import datetime
-from pathlib import Path
 
-from bot.db import Database
-
-DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+from bot.core.db import Database
 
 # Domain modules with demo content, loaded in this order (units before what refers to them).
-CAPABILITIES: list[str] = ["bot.units", "bot.updates", "bot.events", "bot.faq"]
+CAPABILITIES: list[str] = ["bot.core.units", "bot.updates", "bot.events", "bot.faq"]
 
 
 async def load(db: Database, guild_id: int, now: datetime) -> list[str]:
@@ -32,7 +29,8 @@ async def prepare_server(
     db: Database, guild_id: int, channels: dict[str, int], roles: dict[str, int], now: datetime
 ) -> None:
     """What an admin's /setup would save for the demo server (sandbox and tests)."""
-    from bot import guild_settings, privacy
+    from bot import privacy
+    from bot.core import guild_settings
 
     await guild_settings.update(
         db,

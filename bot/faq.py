@@ -26,10 +26,10 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz, process
 
-from bot import audit
-from bot.db import Database, from_db, to_db
-from bot.demo import DEMO_DIR
-from bot.errors import Conflict, NotFound, UserError
+from bot.core import audit
+from bot.core.db import Database, from_db, to_db
+from bot.core.errors import Conflict, NotFound, UserError
+from bot.core.paths import DEMO_DIR
 
 QUESTION_MAX = 200
 ANSWER_MAX = 3000

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot import audit, delivery, faq, guild_settings
-from bot.db import Database, from_db, to_db
-from bot.errors import Conflict, NotFound, UserError
-from bot.render import Colour, embed, message, truncate
-from bot.timeparse import discord_timestamp
+from bot import faq
+from bot.core import audit, delivery, guild_settings
+from bot.core.db import Database, from_db, to_db
+from bot.core.errors import Conflict, NotFound, UserError
+from bot.core.render import Colour, embed, message, truncate
+from bot.core.timeparse import discord_timestamp
 
 TEXT_MAX = 1000
 ANSWER_MAX = 3000

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot import units
-from bot.db import Database, from_db, to_db
-from bot.errors import Conflict, NotFound, UserError
+from bot.core import units
+from bot.core.db import Database, from_db, to_db
+from bot.core.errors import Conflict, NotFound, UserError
 
 KINDS = ("all", "topic", "unit", "announcements")
 

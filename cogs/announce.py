@@ -13,12 +13,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import announcements, delivery, guild_settings, subscriptions, timeparse, ui
+from bot import announcements, subscriptions
 from bot.announcements import Announcement
-from bot.app import Rankfile
-from bot.errors import UserError
-from bot.permissions import HIDDEN_BEHIND, Access, ensure, requires
-from bot.render import Colour, embed, truncate
+from bot.core import delivery, guild_settings, timeparse
+from bot.core.errors import UserError
+from bot.core.render import Colour, embed, truncate
+from bot.glue import ui
+from bot.glue.app import Rankfile
+from bot.glue.permissions import HIDDEN_BEHIND, Access, ensure, requires
 
 # What each delivery state is called for organizers.
 STATE_WORDS = {

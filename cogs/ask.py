@@ -13,12 +13,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import faq, questions, ui
-from bot.permissions import Access, ensure
-from bot.render import Colour, embed, truncate
+from bot import faq, questions
+from bot.core.render import Colour, embed, truncate
+from bot.glue import ui
+from bot.glue.permissions import Access, ensure
 
 if TYPE_CHECKING:
-    from bot.app import Rankfile
+    from bot.glue.app import Rankfile
 
 
 def _bot(interaction: discord.Interaction) -> Rankfile:

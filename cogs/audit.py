@@ -6,12 +6,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import audit
-from bot.app import Rankfile
-from bot.permissions import HIDDEN_BEHIND, Access, requires
-from bot.render import Colour, embed, truncate
-from bot.timeparse import discord_timestamp
-from bot.ui import reply
+from bot.core import audit
+from bot.core.render import Colour, embed, truncate
+from bot.core.timeparse import discord_timestamp
+from bot.glue.app import Rankfile
+from bot.glue.permissions import HIDDEN_BEHIND, Access, requires
+from bot.glue.ui import reply
 
 PAGE = 15
 

@@ -14,14 +14,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import faq, ui
-from bot.permissions import HIDDEN_BEHIND, Access, ensure, requires
-from bot.render import Colour, Limits, embed, truncate
-from bot.timeparse import discord_timestamp
+from bot import faq
+from bot.core.render import Colour, Limits, embed, truncate
+from bot.core.timeparse import discord_timestamp
+from bot.glue import ui
+from bot.glue.permissions import HIDDEN_BEHIND, Access, ensure, requires
 from cogs.ask import AskModal
 
 if TYPE_CHECKING:
-    from bot.app import Rankfile
+    from bot.glue.app import Rankfile
 
 ASKED_FIELD = "You asked"
 

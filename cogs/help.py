@@ -6,10 +6,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import Rankfile
-from bot.permissions import Access, access_levels, access_of
-from bot.render import Colour, embed, truncate
-from bot.ui import reply
+from bot.core.render import Colour, embed, truncate
+from bot.glue.app import Rankfile
+from bot.glue.permissions import Access, access_levels, access_of
+from bot.glue.ui import reply
 
 
 def command_lines(

@@ -12,9 +12,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import privacy, ui
-from bot.app import Rankfile
-from bot.render import Colour, embed
+from bot import privacy
+from bot.core.render import Colour, embed
+from bot.glue import ui
+from bot.glue.app import Rankfile
 
 # The transparency log shows everything since the bot's first day.
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)

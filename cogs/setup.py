@@ -8,12 +8,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import doctor, guild_settings, permissions, privacy, ui
-from bot.app import Rankfile
-from bot.errors import UserError
-from bot.permissions import HIDDEN_BEHIND, Access, requires
-from bot.render import Colour, embed
-from bot.ui import reply
+from bot import privacy
+from bot.core import guild_settings
+from bot.core.errors import UserError
+from bot.core.render import Colour, embed
+from bot.glue import permissions, ui
+from bot.glue.app import Rankfile
+from bot.glue.permissions import HIDDEN_BEHIND, Access, requires
+from bot.glue.ui import reply
+from bot.ops import doctor
 from cogs import cat as cat_cog
 
 _ZONES = sorted(zoneinfo.available_timezones())
@@ -94,7 +97,7 @@ class Setup(commands.Cog):
     @setup.command(name="check", description="Check that rankfile can work here, and how to fix it")
     @requires(Access.ADMIN)
     async def check(self, interaction: discord.Interaction) -> None:
-        from bot.cli_ops import requested_intents, rest_fetcher
+        from bot.cli.ops import requested_intents, rest_fetcher
 
         # Several API reads: say "thinking" first so the 3-second window never closes.
         await interaction.response.defer(ephemeral=True, thinking=True)

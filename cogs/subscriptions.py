@@ -6,10 +6,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import subscriptions, ui
-from bot.app import Rankfile
-from bot.errors import UserError
-from bot.render import Colour, embed
+from bot import subscriptions
+from bot.core.errors import UserError
+from bot.core.render import Colour, embed
+from bot.glue import ui
+from bot.glue.app import Rankfile
 from cogs.updates import topic_choices, unit_choices
 
 WHAT = [

@@ -10,11 +10,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import events, ui
-from bot import townhall_questions as tq
-from bot.app import Rankfile
-from bot.permissions import Access, requires
-from bot.render import Colour, embed
+from bot import events
+from bot.core.render import Colour, embed
+from bot.events import townhall_questions as tq
+from bot.glue import ui
+from bot.glue.app import Rankfile
+from bot.glue.permissions import Access, requires
 
 log = logging.getLogger("rankfile.townhall")
 

@@ -10,10 +10,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import guild_settings, timeparse, tracker, ui, units
-from bot.app import Rankfile
-from bot.permissions import Access, ensure, requires
-from bot.render import Colour, embed
+from bot import tracker
+from bot.core import guild_settings, timeparse, units
+from bot.core.render import Colour, embed
+from bot.glue import ui
+from bot.glue.app import Rankfile
+from bot.glue.permissions import Access, ensure, requires
 from cogs.updates import UpdateForm, unit_choices
 
 STATUS_CHOICES = [

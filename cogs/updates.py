@@ -9,11 +9,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import cascade, permissions, summaries, ui, units, updates
-from bot.app import Rankfile
-from bot.errors import Conflict, UserError
-from bot.permissions import HIDDEN_BEHIND, Access, requires
-from bot.render import Colour, Limits, embed, truncate
+from bot import updates
+from bot.core import units
+from bot.core.errors import Conflict, UserError
+from bot.core.render import Colour, Limits, embed, truncate
+from bot.glue import permissions, ui
+from bot.glue.app import Rankfile
+from bot.glue.permissions import HIDDEN_BEHIND, Access, requires
+from bot.updates import cascade, summaries
 
 
 async def topic_choices(

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.driver import Driver
-from bot.fake_discord import FakeDiscord
+from bot.sandbox.driver import Driver
+from bot.sandbox.fake_discord import FakeDiscord
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.db import Database
+from bot.core.db import Database
 
 T0 = datetime(2024, 7, 10, 17, 0, tzinfo=UTC)
 GUILD = 111

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot import announcements, audit, delivery, guild_settings, subscriptions, timers
-from bot.errors import Conflict, NotFound, UserError
+from bot import announcements, subscriptions
+from bot.core import audit, delivery, guild_settings, timers
+from bot.core.errors import Conflict, NotFound, UserError
 from tests.support import GUILD, OTHER_GUILD, T0, fresh_db
 
 CHANNEL, ROLE, AUTHOR, OTHER = 500, 600, 7, 8

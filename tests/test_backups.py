@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot import backups, guild_settings
-from bot.db import Database
+from bot.core import backups, guild_settings
+from bot.core.db import Database
 from tests.support import GUILD, T0, fresh_db
 
 
@@ -125,7 +125,7 @@ async def test_restore_refuses_a_corrupt_backup(tmp_path):
 
 
 async def test_restore_refuses_while_the_bot_runs_and_a_newer_schema(tmp_path):
-    from bot.status import Heartbeat
+    from bot.ops.status import Heartbeat
 
     db = await fresh_db(tmp_path)
     made = await backups.make_backup(db, tmp_path / "b", T0)
@@ -144,7 +144,7 @@ async def test_restore_refuses_while_the_bot_runs_and_a_newer_schema(tmp_path):
 
 
 async def test_an_encrypted_database_gets_encrypted_checked_backups(tmp_path):
-    from bot import encryption
+    from bot.core import encryption
 
     if not encryption.available():
         pytest.skip("SQLCipher (sqlcipher3) is not installed")

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 import icalendar
 import pytest
 
-from bot import calendar_ics, events, guild_settings, units
+from bot import events
+from bot.core import guild_settings, units
+from bot.events import calendar as calendar_ics
 from tests.support import GUILD, T0, fresh_db
 
 

@@ -9,8 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot import audit, cat, charts, privacy, units
-from bot.errors import Conflict, NotFound, UserError
+from bot import cat, privacy
+from bot.core import audit, charts, units
+from bot.core.errors import Conflict, NotFound, UserError
 from tests.support import GUILD, OTHER_GUILD, T0, fresh_db
 
 FORM = {

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from bot.db import (
+from bot.core.db import (
     Database,
     DatabaseError,
     DatabaseTooNew,

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot import delivery, render
-from bot.delivery import Target
-from bot.errors import Conflict, NotFound
+from bot.core import delivery, render
+from bot.core.delivery import Target
+from bot.core.errors import Conflict, NotFound
 from tests.support import GUILD, OTHER_GUILD, T0, fresh_db
 
 PAYLOAD = render.message("Town hall Thursday at 6")

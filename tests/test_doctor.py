@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import backups, doctor
-from bot.db import Database
-from bot.fake_discord import FakeDiscord
+from bot.core import backups
+from bot.core.db import Database
+from bot.ops import doctor
+from bot.sandbox.fake_discord import FakeDiscord
 from tests.support import T0, fresh_db
 
 GUILD_ID = 100
@@ -133,7 +134,7 @@ async def test_a_foreign_sqlite_file_is_not_ours(tmp_path):
 
 
 async def test_doctor_says_whether_the_database_is_encrypted(tmp_path):
-    from bot import encryption
+    from bot.core import encryption
     from tests.support import fresh_db
 
     db = await fresh_db(tmp_path)

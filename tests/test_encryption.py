@@ -9,9 +9,10 @@ import stat
 
 import pytest
 
-from bot import encryption, privacy
-from bot.config import load_settings
-from bot.db import Database, DatabaseError, NotRankfileDatabase
+from bot import privacy
+from bot.core import encryption
+from bot.core.config import load_settings
+from bot.core.db import Database, DatabaseError, NotRankfileDatabase
 from tests.support import GUILD, T0
 from tests.test_privacy import ALICE, ORG, seed
 
@@ -116,9 +117,9 @@ class TestEncryptedDatabase:
 
     async def test_an_end_to_end_flow_on_an_encrypted_database(self, fake, make_driver, tmp_path):
         from bot import demo
-        from bot.app import Rankfile
-        from bot.clock import ManualClock
-        from bot.config import Secret, Settings
+        from bot.core.clock import ManualClock
+        from bot.core.config import Secret, Settings
+        from bot.glue.app import Rankfile
 
         clock = ManualClock(T0)
         path = tmp_path / "rankfile.db"

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import events, guild_settings, timers, units
-from bot.errors import Conflict, UserError
-from bot.timeparse import TimeParseError
+from bot import events
+from bot.core import guild_settings, timers, units
+from bot.core.errors import Conflict, UserError
+from bot.core.timeparse import TimeParseError
 from tests.support import GUILD, T0, fresh_db
 
 LA = "America/Los_Angeles"

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import audit, faq
-from bot.errors import Conflict, NotFound, UserError
+from bot import faq
+from bot.core import audit
+from bot.core.errors import Conflict, NotFound, UserError
 from tests.support import GUILD, OTHER_GUILD, T0, fresh_db
 
 LABELLED = Path(__file__).parent / "faq_labelled.yaml"

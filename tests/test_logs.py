@@ -8,8 +8,8 @@ import stat
 
 import pytest
 
-from bot import logs
-from bot.config import Secret, Settings
+from bot.core import logs
+from bot.core.config import Secret, Settings
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GabcDE.abcdefghijklmnopqrstuvwxyz0123"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from discord import app_commands
 
-from bot.app import Rankfile, cog_modules
-from bot.config import Settings
-from bot.permissions import Access, access_of
+from bot.core.config import Settings
+from bot.glue.app import Rankfile, cog_modules
+from bot.glue.permissions import Access, access_of
 
 ROOT = Path(__file__).resolve().parent.parent
 # Modules of bot/ that talk to Discord; every other module of bot/ is domain and must not.

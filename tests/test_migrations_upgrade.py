@@ -10,8 +10,8 @@ from __future__ import annotations
 import shutil
 from datetime import timedelta
 
-from bot import delivery, guild_settings, render, timers
-from bot.db import MIGRATIONS_DIR, Database, load_migrations
+from bot.core import delivery, guild_settings, render, timers
+from bot.core.db import MIGRATIONS_DIR, Database, load_migrations
 from tests.support import GUILD, T0
 
 SAMPLE = {"INTEGER": 1, "TEXT": "2024-07-10T17:00:00.000000+00:00", "REAL": 1.0, "BLOB": b"x"}

@@ -11,9 +11,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot import audit, privacy, timers
-from bot.db import MIGRATIONS_DIR, Database, load_migrations, to_db
-from bot.errors import Conflict, UserError
+from bot import privacy
+from bot.core import audit, timers
+from bot.core.db import MIGRATIONS_DIR, Database, load_migrations, to_db
+from bot.core.errors import Conflict, UserError
 from tests.support import GUILD, OTHER_GUILD, T0, fresh_db
 
 ALICE, BOB, ORG = 1001, 1002, 1003

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import audit, delivery, demo, faq, questions
-from bot.errors import Conflict, UserError
+from bot import demo, faq, questions
+from bot.core import audit, delivery
+from bot.core.errors import Conflict, UserError
 from tests.support import GUILD, OTHER_GUILD, T0, fresh_db
 
 CHANNELS = {"announcements": 1, "updates": 2, "committee": 3}

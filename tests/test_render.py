@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.render import (
+from bot.core.render import (
     NO_PINGS,
     Colour,
     Limits,

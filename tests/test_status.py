@@ -6,8 +6,10 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
-from bot import backups, cli, delivery, render, status, timers
-from bot.delivery import Target
+from bot import cli
+from bot.core import backups, delivery, render, timers
+from bot.core.delivery import Target
+from bot.ops import status
 from tests.support import GUILD, T0, fresh_db
 
 

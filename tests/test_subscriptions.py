@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import subscriptions, units
-from bot.errors import Conflict, NotFound, UserError
+from bot import subscriptions
+from bot.core import units
+from bot.core.errors import Conflict, NotFound, UserError
 from tests.support import GUILD, OTHER_GUILD, T0, fresh_db
 
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.errors import UserError
-from bot.timeparse import (
+from bot.core.errors import UserError
+from bot.core.timeparse import (
     TimeParseError,
     discord_timestamp,
     echo,

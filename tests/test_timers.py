@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot import timers
-from bot.clock import ManualClock
-from bot.scheduler import Scheduler
+from bot.core import timers
+from bot.core.clock import ManualClock
+from bot.glue.scheduler import Scheduler
 from tests.support import GUILD, T0, fresh_db
 
 FIRED: list[tuple[int, bool]] = []
@@ -104,7 +104,7 @@ async def test_manual_clock_scheduler_fires_on_clock_moves_and_restart_catches_u
 
 
 async def test_real_clock_scheduler_keeps_only_the_horizon_in_memory(db):
-    from bot.clock import Clock
+    from bot.core.clock import Clock
 
     clock = Clock()
     now = clock.now()

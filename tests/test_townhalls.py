@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import events, guild_settings, timers, townhalls
-from bot import townhall_questions as tq
-from bot.errors import UserError
+from bot import events
+from bot.core import guild_settings, timers
+from bot.core.errors import UserError
+from bot.events import townhall_questions as tq
+from bot.events import townhalls
 from tests.support import GUILD, T0, fresh_db
 
 LA = "America/Los_Angeles"

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import audit, demo, tracker, units, updates
-from bot.charts import PNG_SIGNATURE
-from bot.errors import Conflict, NotFound, UserError
+from bot import demo, tracker, updates
+from bot.core import audit, units
+from bot.core.charts import PNG_SIGNATURE
+from bot.core.errors import Conflict, NotFound, UserError
 from tests.support import GUILD, T0, fresh_db
 
 ZONE = "America/Los_Angeles"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import audit, units
-from bot.errors import Conflict, NotFound, UserError
+from bot.core import audit, units
+from bot.core.errors import Conflict, NotFound, UserError
 from tests.support import GUILD, OTHER_GUILD, T0, fresh_db
 
 

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot import audit, demo, subscriptions, units, updates
-from bot.errors import Conflict, NotFound, UserError
+from bot import demo, subscriptions, updates
+from bot.core import audit, units
+from bot.core.errors import Conflict, NotFound, UserError
 from tests.support import GUILD, T0, fresh_db
 
 UPDATES_CHANNEL = 5001
@@ -211,7 +212,7 @@ async def test_last_heard_row_moves_forward_only(db):
 
 
 def test_summary_parse_reports_every_bad_field():
-    from bot import summaries
+    from bot.updates import summaries
 
     with pytest.raises(UserError, match="not valid YAML"):
         summaries.parse("items: [a\n - : :")
@@ -239,7 +240,7 @@ def test_summary_parse_reports_every_bad_field():
 
 
 def test_chunks_split_at_words_and_keep_every_word():
-    from bot import summaries
+    from bot.updates import summaries
 
     text = " ".join(f"word{n}" for n in range(1000))
     parts = summaries.chunks(text, 100)

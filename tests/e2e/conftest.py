@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from bot import demo
-from bot.app import Rankfile
-from bot.clock import ManualClock
-from bot.config import Settings
-from bot.driver import Driver
-from bot.fake_discord import FakeDiscord
+from bot.core.clock import ManualClock
+from bot.core.config import Settings
+from bot.glue.app import Rankfile
+from bot.sandbox.driver import Driver
+from bot.sandbox.fake_discord import FakeDiscord
 from tests.support import T0
 
 

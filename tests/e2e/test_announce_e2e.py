@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import audit, sandbox, subscriptions
-from bot.driver import DriverError
-from bot.fake_discord import SEND_MESSAGES, VIEW_CHANNEL
+from bot import subscriptions
+from bot.core import audit
+from bot.sandbox import repl as sandbox
+from bot.sandbox.driver import DriverError
+from bot.sandbox.fake_discord import SEND_MESSAGES, VIEW_CHANNEL
 from tests.support import T0
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "announce.txt"

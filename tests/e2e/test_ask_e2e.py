@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import audit, faq, guild_settings, questions
-from bot.driver import DriverError, iter_components
+from bot import faq, questions
+from bot.core import audit, guild_settings
+from bot.sandbox.driver import DriverError, iter_components
 
 POST = ("POST", "/channels/{channel_id}/messages")
 

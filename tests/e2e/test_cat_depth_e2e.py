@@ -12,7 +12,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot import cat, timers, units
+from bot import cat
+from bot.core import timers, units
 from tests.e2e.test_cat_e2e import burst, burst_rig  # noqa: F401 - the fixture, reused
 from tests.support import T0
 

@@ -10,10 +10,11 @@ import io
 
 import pytest
 
-from bot import cat, charts, demo, guild_settings, units
-from bot.clock import ManualClock
-from bot.driver import Driver
-from bot.fake_discord import FakeDiscord, FakeRole
+from bot import cat, demo
+from bot.core import charts, guild_settings, units
+from bot.core.clock import ManualClock
+from bot.sandbox.driver import Driver
+from bot.sandbox.fake_discord import FakeDiscord, FakeRole
 from tests.e2e.conftest import Rig, bot_factory
 from tests.support import T0
 
@@ -248,7 +249,7 @@ async def test_roster_commands_are_refused_to_members(cat_rig, line):
 
 
 async def test_coordinator_commands_are_hidden_from_members(cat_rig):
-    from bot.driver import DriverError
+    from bot.sandbox.driver import DriverError
 
     with pytest.raises(DriverError, match="hidden"):
         await cat_rig.command("alice", "/catteam roster")

@@ -12,11 +12,11 @@ from collections import Counter
 
 import pytest
 
-from bot import delivery, render
-from bot.clock import ManualClock
-from bot.delivery import Target
-from bot.delivery_worker import MAX_ATTEMPTS
-from bot.fake_discord import VIEW_CHANNEL
+from bot.core import delivery, render
+from bot.core.clock import ManualClock
+from bot.core.delivery import Target
+from bot.glue.delivery_worker import MAX_ATTEMPTS
+from bot.sandbox.fake_discord import VIEW_CHANNEL
 from tests.e2e.conftest import Rig, bot_factory
 from tests.support import T0
 

@@ -13,12 +13,16 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from bot import backups, cli, cli_ops, delivery, guild_settings, render, sandbox, status
-from bot.app import Rankfile
-from bot.clock import ManualClock
-from bot.config import Secret, Settings
-from bot.db import MIGRATIONS_DIR, Database, DatabaseTooNew, load_migrations
-from bot.fake_discord import EMBED_LINKS, MANAGE_EVENTS, SEND_MESSAGES
+from bot import cli
+from bot.cli import ops as cli_ops
+from bot.core import backups, delivery, guild_settings, render
+from bot.core.clock import ManualClock
+from bot.core.config import Secret, Settings
+from bot.core.db import MIGRATIONS_DIR, Database, DatabaseTooNew, load_migrations
+from bot.glue.app import Rankfile
+from bot.ops import status
+from bot.sandbox import repl as sandbox
+from bot.sandbox.fake_discord import EMBED_LINKS, MANAGE_EVENTS, SEND_MESSAGES
 from tests.e2e.conftest import bot_factory
 from tests.support import T0
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import icalendar
 
-from bot import events, timers
+from bot import events
+from bot.core import timers
 
 SE = "/guilds/{guild_id}/scheduled-events"
 SE_ONE = "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}"
@@ -244,7 +245,7 @@ async def test_refusals(rig):
 
 
 async def test_vote_for_several_units_counts_the_unit_a_member_names(rig):
-    from bot import units
+    from bot.core import units
 
     await units.load_demo(rig.db, rig.demo.guild_id, rig.clock.now())
     _, _, event_id = await _create(

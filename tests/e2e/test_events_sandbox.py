@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-from bot import sandbox
+from bot.sandbox import repl as sandbox
 from tests.support import T0
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "events.txt"

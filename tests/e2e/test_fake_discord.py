@@ -17,8 +17,8 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from bot.driver import Driver, DriverError
-from bot.fake_discord import EPHEMERAL, FakeDiscord
+from bot.sandbox.driver import Driver, DriverError
+from bot.sandbox.fake_discord import EPHEMERAL, FakeDiscord
 
 NONE = discord.AllowedMentions.none()
 
@@ -432,7 +432,7 @@ async def test_gateway_drop_and_resume(fake: FakeDiscord, driver: Driver) -> Non
 
 
 async def test_missing_spec_is_skipped_with_one_warning(monkeypatch, tmp_path: Path) -> None:
-    import bot.fake_discord as fd
+    import bot.sandbox.fake_discord as fd
 
     monkeypatch.setenv("RANKFILE_DISCORD_SPEC", str(tmp_path / "absent.json"))
     monkeypatch.setattr(fd, "_SPEC_WARNED", False)

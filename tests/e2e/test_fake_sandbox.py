@@ -6,8 +6,8 @@ import io
 import json
 from pathlib import Path
 
-from bot.fake_discord import DemoGuild, FakeDiscord
-from bot.sandbox import parse_duration, run_sandbox
+from bot.sandbox.fake_discord import DemoGuild, FakeDiscord
+from bot.sandbox.repl import parse_duration, run_sandbox
 from tests.e2e.test_fake_discord import build_bot
 
 SCRIPT = """\

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import audit, faq, sandbox
-from bot.driver import iter_components
+from bot import faq
+from bot.core import audit
+from bot.sandbox import repl as sandbox
+from bot.sandbox.driver import iter_components
 from tests.support import T0
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "faq.txt"

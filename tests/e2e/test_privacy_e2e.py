@@ -10,7 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot import cat, privacy, units
+from bot import cat, privacy
+from bot.core import units
 from tests.support import T0
 from tests.test_privacy import count, rows_of, seed
 

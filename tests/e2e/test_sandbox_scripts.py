@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import sandbox
+from bot.sandbox import repl as sandbox
 from tests.support import T0
 
 SCRIPTS = sorted((Path(__file__).resolve().parent.parent / "scripts").glob("*.txt"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import units
+from bot.core import units
 
 
 async def test_subscribe_list_unsubscribe(rig):

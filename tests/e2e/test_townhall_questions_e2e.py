@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
-from bot import townhall_questions as tq
+from bot.events import townhall_questions as tq
 
 
 async def _town_hall(rig):

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import icalendar
 
-from bot import events, townhalls, units
+from bot import events
+from bot.core import units
+from bot.events import townhalls
 
 SE = "/guilds/{guild_id}/scheduled-events"
 SE_ONE = "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 
-from bot import guild_settings, units, updates
-from bot.charts import PNG_SIGNATURE
+from bot import updates
+from bot.core import guild_settings, units
+from bot.core.charts import PNG_SIGNATURE
 
 AS_ORGANIZER = {"ignore_default_permissions": True}
 

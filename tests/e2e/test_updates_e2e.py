@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import units, updates
-from bot.driver import DriverError
+from bot import updates
+from bot.core import units
+from bot.sandbox.driver import DriverError
 
 # Discord hides /update behind Manage Messages; servers show it to the organizer role in their
 # integration settings, which the fake does not model.
@@ -134,7 +135,7 @@ async def test_sandbox_script_runs_clean(tmp_path):
     import io
     import json
 
-    from bot import sandbox
+    from bot.sandbox import repl as sandbox
     from tests.support import T0
 
     out = io.StringIO()

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot import charts, events, units
+from bot import events
+from bot.core import charts, units
 
 OPEN_1 = datetime(2024, 7, 15, 16, 0, tzinfo=UTC)  # July 15 9am PDT
 CLOSE_1 = datetime(2024, 7, 16, 0, 0, tzinfo=UTC)  # July 15 5pm PDT

@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from bot import demo
-from bot.clock import ManualClock
-from bot.driver import BUTTON, Driver, iter_components
-from bot.fake_discord import EPHEMERAL, FakeDiscord, RecordedRequest
-from bot.permissions import Access, access_of
-from bot.render import Limits, embed_length
+from bot.core.clock import ManualClock
+from bot.core.render import Limits, embed_length
+from bot.glue.permissions import Access, access_of
+from bot.sandbox.driver import BUTTON, Driver, iter_components
+from bot.sandbox.fake_discord import EPHEMERAL, FakeDiscord, RecordedRequest
 from tests.e2e.conftest import bot_factory
 from tests.support import T0
 
@@ -90,8 +90,8 @@ def discover() -> list[CommandSpec]:
     """The commands every cog in cogs/ registers (loaded once, at collection time)."""
     global _DISCOVERED
     if _DISCOVERED is None:
-        from bot.app import Rankfile, cog_modules
-        from bot.config import Settings
+        from bot.core.config import Settings
+        from bot.glue.app import Rankfile, cog_modules
 
         async def load() -> list[CommandSpec]:
             with tempfile.TemporaryDirectory() as tmp:

@@ -10,7 +10,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from bot.driver import BUTTON, DriverError, iter_components
+from bot.sandbox.driver import BUTTON, DriverError, iter_components
 from tests.hardening.harness import (
     ATTACHMENT,
     BOOLEAN,

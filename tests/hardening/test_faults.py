@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-from bot import delivery, render
-from bot.delivery import Target
+from bot.core import delivery, render
+from bot.core.delivery import Target
 
 CALLBACK = ("POST", "/interactions/{interaction_id}/{interaction_token}/callback")
 POST = ("POST", "/channels/{channel_id}/messages")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.permissions import Access
+from bot.glue.permissions import Access
 from tests.hardening.harness import (
     ATTACHMENT,
     BOOLEAN,

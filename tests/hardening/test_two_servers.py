@@ -14,7 +14,7 @@ import sqlite3
 from typing import Any
 
 from bot import demo
-from bot.fake_discord import ADMINISTRATOR, FakeDiscord
+from bot.sandbox.fake_discord import ADMINISTRATOR, FakeDiscord
 from tests.hardening.harness import (
     ATTACHMENT,
     CHANNEL,
@@ -199,7 +199,7 @@ def test_nothing_of_one_server_reaches_the_other(tmp_path):
 
 
 def _inputs(modal: dict[str, Any]) -> list[dict[str, Any]]:
-    from bot.driver import iter_components
+    from bot.sandbox.driver import iter_components
 
     return [
         c for c in iter_components(modal.get("components") or []) if c.get("type") == TEXT_INPUT

@@ -1,0 +1,57 @@
+"""The audit log: who did what, when, for every organizer action."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.db import Database, from_db, to_db
+
+INSERT = (
+    "INSERT INTO audit_log (guild_id, actor_id, action, subject, detail, at) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+RECENT = (
+    "SELECT id, actor_id, action, subject, detail, at FROM audit_log "
+    "WHERE guild_id = ? ORDER BY id DESC LIMIT ? OFFSET ?"
+)
+COUNT = "SELECT count(*) FROM audit_log WHERE guild_id = ?"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One organizer action."""
+
+    id: int
+    actor_id: int | None
+    action: str
+    subject: str | None
+    detail: str | None
+    at: datetime
+
+
+async def record(
+    db: Database,
+    guild_id: int,
+    actor_id: int | None,
+    action: str,
+    subject: str | None,
+    detail: str | None,
+    now: datetime,
+) -> int:
+    """Write one audit row (call inside the transaction that makes the change)."""
+    return await db.execute(INSERT, (guild_id, actor_id, action, subject, detail, to_db(now)))
+
+
+async def recent(db: Database, guild_id: int, limit: int = 20, offset: int = 0) -> list[AuditEntry]:
+    """The server's newest audit entries first."""
+    rows = await db.fetchall(RECENT, (guild_id, limit, offset))
+    return [
+        AuditEntry(r["id"], r["actor_id"], r["action"], r["subject"], r["detail"], from_db(r["at"]))
+        for r in rows
+    ]
+
+
+async def count(db: Database, guild_id: int) -> int:
+    """How many audit entries the server has."""
+    return int(await db.fetchval(COUNT, (guild_id,), 0))

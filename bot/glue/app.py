@@ -1,0 +1,203 @@
+"""The bot: opens and migrates the database, starts the scheduler and delivery, loads cogs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import pkgutil
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+import cogs
+from bot.core import backups
+from bot.core.clock import Clock
+from bot.core.config import Settings
+from bot.core.db import Database
+from bot.glue import ui
+from bot.glue.delivery_worker import DeliveryWorker
+from bot.glue.scheduler import Scheduler
+from bot.ops.status import Heartbeat
+
+log = logging.getLogger("rankfile")
+
+SYNC_HASH_KEY = "commands_hash"
+
+
+def cog_modules() -> list[str]:
+    """Every cog module in cogs/ (files starting with `_` are helpers, not cogs)."""
+    path = Path(cogs.__file__).parent
+    return sorted(
+        f"cogs.{m.name}" for m in pkgutil.iter_modules([str(path)]) if not m.name.startswith("_")
+    )
+
+
+class Tree(app_commands.CommandTree):
+    """The command tree, with the one error handler."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await ui.report_error(interaction, error)
+
+
+class Rankfile(commands.Bot):
+    """rankfile's Discord client."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        connector: aiohttp.BaseConnector | None = None,
+        clock: Clock | None = None,
+        sync_commands: bool = True,
+        delivery_rate: float = 47.0,
+        **options: Any,
+    ) -> None:
+        # The least the features need: guild and channel events, no privileged intents.
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            connector=connector,
+            help_command=None,
+            tree_cls=Tree,
+            allowed_mentions=ui.NO_PINGS,
+            allowed_contexts=app_commands.AppCommandContext(
+                guild=True, dm_channel=False, private_channel=False
+            ),
+            allowed_installs=app_commands.AppInstallationType(guild=True, user=False),
+            **options,
+        )
+        self.settings = settings
+        self.clock = clock or Clock()
+        self.sync_commands = sync_commands
+        self.delivery_rate = delivery_rate
+        self.db = Database(settings.db_path, key=settings.database_key)
+        self.scheduler = Scheduler(self.db, self.clock)
+        self.delivery: DeliveryWorker | None = None
+        self.started_at = self.clock.now()
+        self.heartbeat = Heartbeat(self.db)
+        self._ops_task: asyncio.Task | None = None
+
+    async def setup_hook(self) -> None:
+        """Open and migrate the database, load cogs, start timers and delivery, sync."""
+        await self.db.open()
+        applied = await self.migrate_with_backup()
+        if applied:
+            log.info("applied migrations %s", applied)
+        for module in cog_modules():
+            await self.load_extension(module)
+        await self.scheduler.start()
+        self.delivery = DeliveryWorker(
+            self, self.db, self.clock, rate_per_second=self.delivery_rate
+        )
+        self.delivery.start()
+        if self.sync_commands:
+            await self.sync_if_changed()
+        await self.heartbeat.started(self.clock.now(), os.getpid(), await self.db.schema_version())
+        if not self.clock.manual:
+            # Real time only: tests and the sandbox call backup_if_due() themselves.
+            self._ops_task = asyncio.create_task(self._ops_loop(), name="rankfile-bg:ops")
+
+    @property
+    def backup_dir(self) -> Path:
+        """Where backups go: RANKFILE_BACKUP_DIR, else backups/ next to the database."""
+        return backups.backup_dir(self.settings.db_path, self.settings.backup_dir)
+
+    async def migrate_with_backup(self) -> list[int]:
+        """Apply pending migrations, after a backup when the file already holds data.
+
+        A file newer than this code raises DatabaseTooNew before anything is written.
+        """
+        pending = await self.db.pending_migrations()
+        if pending and await self.db.schema_version() > 0:
+            made = await backups.make_backup(
+                self.db,
+                self.backup_dir,
+                self.clock.now(),
+                reason=f"before-v{pending[-1].version}",
+                keep=self.settings.backup_keep,
+                key=self.settings.database_key,
+            )
+            log.info("backup %s made before migrating", made.path.name)
+        return await self.db.migrate()
+
+    async def backup_if_due(self) -> backups.BackupFile | None:
+        """Make the daily backup if the newest one is a day old (or there is none)."""
+        return await backups.backup_if_due(
+            self.db,
+            self.backup_dir,
+            self.clock.now(),
+            keep=self.settings.backup_keep,
+            key=self.settings.database_key,
+        )
+
+    async def on_socket_event_type(self, event_type: str) -> None:
+        """Note that Discord spoke (written at most every 30 s) for `rankfile status`."""
+        await self.heartbeat.heard(event_type, self.clock.now(), len(self.guilds))
+
+    async def _ops_loop(self) -> None:
+        # Every 30 s: an open gateway counts as hearing from Discord (quiet servers send
+        # no events for hours); every hour: the daily backup when it is due.
+        beats = 0
+        while True:
+            await asyncio.sleep(30)
+            try:
+                if self.ws is not None and self.ws.open and self.is_ready():
+                    await self.heartbeat.heard("gateway open", self.clock.now(), len(self.guilds))
+                if beats % 120 == 2:
+                    await self.backup_if_due()
+            except Exception:
+                log.exception("ops loop: heartbeat or backup failed")
+            beats += 1
+
+    async def sync_if_changed(self) -> None:
+        """Sync commands to Discord only when they changed (or to the dev server, always)."""
+        dev_guild = self.settings.dev_guild
+        if dev_guild:
+            guild = discord.Object(dev_guild)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+            return
+        payload = [c.to_dict(self.tree) for c in self.tree.get_commands()]
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        stored = await self.db.fetchval("SELECT value FROM meta WHERE key = ?", (SYNC_HASH_KEY,))
+        if stored == digest:
+            return
+        await self.tree.sync()
+        await self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (SYNC_HASH_KEY, digest),
+        )
+
+    async def wait_idle(self) -> None:
+        """Wait until due timers have fired and due deliveries are sent (tests, sandbox)."""
+        for _ in range(3):
+            await self.scheduler.wait_idle()
+            if self.delivery is not None:
+                await self.delivery.drain()
+
+    async def close(self) -> None:
+        """Stop taking work, park what is in flight, close the database."""
+        if self.delivery is not None:
+            await self.delivery.stop()
+        self.scheduler.shutdown()
+        if self._ops_task is not None:
+            self._ops_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ops_task
+        with contextlib.suppress(Exception):
+            await self.heartbeat.stopped(self.clock.now())
+        await super().close()
+        await self.db.close()

@@ -1,0 +1,199 @@
+"""Discord-facing helpers shared by every cog: one way to reply, one error report, base views.
+
+Message content is built by bot.render as plain dicts; this module turns them into what
+discord.py sends, always with explicit allowed mentions.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import secrets
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.core.errors import UserError
+from bot.core.render import Colour, embed
+from bot.core.timeparse import TimeParseError
+
+log = logging.getLogger("rankfile")
+
+# Nothing the bot says pings anyone unless a command means it to.
+NO_PINGS = discord.AllowedMentions.none()
+
+
+def to_embed(data: dict) -> discord.Embed:
+    """A render.embed() dict as a discord.Embed."""
+    return discord.Embed.from_dict(data)
+
+
+def to_file(name: str, data: bytes) -> discord.File:
+    """Bytes as an attachment."""
+    return discord.File(io.BytesIO(data), filename=name)
+
+
+def mentions_from(payload: dict | None) -> discord.AllowedMentions:
+    """A render allowed_mentions dict as discord.AllowedMentions (never @everyone)."""
+    if not payload:
+        return NO_PINGS
+    roles = [discord.Object(int(r)) for r in payload.get("roles", ())]
+    users = [discord.Object(int(u)) for u in payload.get("users", ())]
+    return discord.AllowedMentions(
+        everyone=False, roles=roles or False, users=users or False, replied_user=False
+    )
+
+
+async def reply(
+    interaction: discord.Interaction,
+    content: str | None = None,
+    *,
+    embeds: Sequence[dict] = (),
+    view: discord.ui.View | None = None,
+    files: Sequence[tuple[str, bytes]] = (),
+    ephemeral: bool = False,
+) -> None:
+    """Answer an interaction: the first answer, or a followup when it was already answered."""
+    kwargs: dict[str, Any] = {
+        "content": content,
+        "embeds": [to_embed(e) for e in embeds],
+        "ephemeral": ephemeral,
+        "allowed_mentions": NO_PINGS,
+        "files": [to_file(name, data) for name, data in files],
+    }
+    if view is not None:
+        kwargs["view"] = view
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)
+
+
+async def update(
+    interaction: discord.Interaction,
+    content: str | None = None,
+    *,
+    embeds: Sequence[dict] = (),
+    view: discord.ui.View | None = None,
+) -> None:
+    """Replace the message a button or select was pressed on."""
+    kwargs: dict[str, Any] = {
+        "content": content,
+        "embeds": [to_embed(e) for e in embeds],
+        "view": view,
+        "allowed_mentions": NO_PINGS,
+    }
+    if interaction.response.is_done():
+        await interaction.edit_original_response(**kwargs)
+    else:
+        await interaction.response.edit_message(**kwargs)
+
+
+def _error_embed(text: str) -> dict:
+    return embed("Can't do that", text, colour=Colour.DANGER)
+
+
+def explain(error: BaseException) -> tuple[str, bool]:
+    """What a member is told about an error, and whether it was unexpected."""
+    original = getattr(error, "original", None) or error.__cause__ or error
+    if isinstance(error, app_commands.CommandInvokeError):
+        original = error.original
+    if isinstance(original, UserError | TimeParseError):
+        return str(original), False
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down: try again in {error.retry_after:.0f} seconds.", False
+    if isinstance(error, app_commands.TransformerError):
+        return f"`{error.value}` is not a valid value for that option: {error}", False
+    if isinstance(error, app_commands.CheckFailure):
+        return str(error) or "You can't use this command here.", False
+    if isinstance(original, sqlite3.OperationalError):
+        # Another process holds the database past the busy timeout, or the disk is full: the
+        # transaction rolled back, so nothing was saved.
+        if "locked" in str(original) or "busy" in str(original):
+            return (
+                "The bot's database is busy right now. Nothing was saved: try again in a minute.",
+                False,
+            )
+        if "full" in str(original):
+            return (
+                "The bot's storage is full, so nothing was saved. Please tell an organizer; "
+                "try again later.",
+                False,
+            )
+    if isinstance(original, discord.Forbidden):
+        return (
+            "Discord refused: the bot is missing a permission here. An admin can run "
+            "`/setup check` to see which.",
+            False,
+        )
+    return "", True
+
+
+async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """The one error handler: tell the member what went wrong, ephemerally; log the unexpected."""
+    text, unexpected = explain(error)
+    if unexpected:
+        error_id = secrets.token_hex(4)
+        command = interaction.command.qualified_name if interaction.command else "component"
+        # No member text and no ids of people in the log: the command name and the error type.
+        original = getattr(error, "original", error)
+        log.error(
+            "unexpected error %s in %s: %s",
+            error_id,
+            command,
+            type(original).__name__,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        text = (
+            f"Something went wrong on our side (error id `{error_id}`). Nothing was saved; "
+            "please try again, and tell an organizer the error id if it happens again."
+        )
+    try:
+        await reply(interaction, embeds=[_error_embed(text)], ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not deliver an error message for an interaction")
+
+
+class View(discord.ui.View):
+    """Base view: errors go to the one handler; `owner_id` limits who may press."""
+
+    def __init__(self, *, owner_id: int | None = None, timeout: float | None = 600) -> None:
+        super().__init__(timeout=timeout)
+        self.owner_id = owner_id
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Only the member the view was made for may press it (when it has an owner)."""
+        if self.owner_id is not None and interaction.user.id != self.owner_id:
+            await reply(
+                interaction,
+                embeds=[_error_embed("These buttons belong to the member who ran the command.")],
+                ephemeral=True,
+            )
+            return False
+        return True
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item
+    ) -> None:
+        await report_error(interaction, error)
+
+
+class ReportsErrors:
+    """Mixin for DynamicItems, whose errors never reach the tree's handler: subclasses write
+    `act(interaction)`, and any error it raises goes to the one error report."""
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self.act(interaction)  # type: ignore[attr-defined]
+        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
+            await report_error(interaction, error)
+
+
+class Modal(discord.ui.Modal):
+    """Base modal: errors go to the one handler."""
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        await report_error(interaction, error)
