@@ -37,10 +37,12 @@ DUE_IN_A_MINUTE = 1_000
 LATENESS: list[float] = []
 
 
-@timers.handler("bench.reminder")
 async def _reminder(db: Database, timer: timers.Timer, now: datetime) -> None:
     LATENESS.append((datetime.now(UTC) - timer.due_at).total_seconds())
     await enqueue(db, timer.guild_id, "bench", message("reminder"), [Target.channel(5)], now)
+
+
+timers.register("bench.reminder", _reminder)
 
 
 async def _fresh(path: Path) -> Database:

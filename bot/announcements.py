@@ -316,7 +316,6 @@ async def _queue_dms(
     return members
 
 
-@timers.handler(DM_TIMER)
 async def _scheduled_dms(db: Database, timer: timers.Timer, now: datetime) -> None:
     """A scheduled announcement came due: DM whoever is subscribed now (unless cancelled)."""
     announcement = await get(db, timer.guild_id, int(timer.subject_id or 0))
@@ -418,3 +417,7 @@ async def listing(
                 totals[state] += n
         out[a.id] = totals
     return [(a, out[a.id]) for a in scheduled], [(a, out[a.id]) for a in recent]
+
+
+# Timer kinds handled here; bot.wiring registers them at start-up.
+TIMERS: dict[str, timers.Handler] = {DM_TIMER: _scheduled_dms}

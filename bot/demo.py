@@ -1,26 +1,24 @@
 """Demo content (data/demo/): the settings and data the sandbox and `rankfile demo load` use.
 
-Each capability that has demo content names its domain module in CAPABILITIES; the module
-provides `async def load_demo(db, guild_id, now) -> str` (a one-line summary) that is
-idempotent, so loading twice changes nothing.
+Each capability with demo content is listed in `bot.wiring.DEMO`; its module provides
+`async def load_demo(db, guild_id, now) -> str` (a one-line summary), idempotent, so loading
+twice changes nothing.
 """
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime
 
+from bot import wiring
 from bot.core.db import Database
 
 # Domain modules with demo content, loaded in this order (units before what refers to them).
-CAPABILITIES: list[str] = ["bot.core.units", "bot.updates", "bot.events", "bot.faq"]
 
 
 async def load(db: Database, guild_id: int, now: datetime) -> list[str]:
     """Load every capability's demo content into one server; return the summaries."""
     summaries = []
-    for name in CAPABILITIES:
-        module = importlib.import_module(name)
+    for module in wiring.DEMO:
         summaries.append(await module.load_demo(db, guild_id, now))
     return summaries
 

@@ -12,8 +12,15 @@ from typing import Any
 
 import pytest
 
+from bot import wiring
 from bot.sandbox.driver import Driver
 from bot.sandbox.fake_discord import FakeDiscord
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _wired() -> None:
+    """The capabilities' timer handlers and hooks, as the bot's start-up registers them."""
+    wiring.install()
 
 
 @pytest.fixture

@@ -15,16 +15,20 @@ from tests.support import GUILD, T0, fresh_db
 FIRED: list[tuple[int, bool]] = []
 
 
-@timers.handler("test.note")
 async def _note(db, timer, now):
     await db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (f"t{timer.id}", str(now)))
     FIRED.append((timer.id, timer.late))
 
 
-@timers.handler("test.broken")
+timers.register("test.note", _note)
+
+
 async def _broken(db, timer, now):
     await db.execute("INSERT INTO meta (key, value) VALUES ('half', 'written')")
     raise RuntimeError("handler bug")
+
+
+timers.register("test.broken", _broken)
 
 
 @pytest.fixture

@@ -1810,7 +1810,6 @@ async def ensure_digest(db: Database, guild_id: int, now: datetime) -> None:
     )
 
 
-@timers.handler(DIGEST_KIND)
 async def _fire_digest(db: Database, timer: timers.Timer, now: datetime) -> None:
     """Send each registered coordinator their scope's digest by DM; with none registered,
     post the whole server's in the coordinators' channel. Then schedule next week's."""
@@ -1848,3 +1847,7 @@ async def _fire_digest(db: Database, timer: timers.Timer, now: datetime) -> None
             sent += 1
     log.info("cat digest for guild %s: %s sent", guild_id, sent)
     await ensure_digest(db, guild_id, now + timedelta(minutes=1))
+
+
+# Timer kinds handled here; bot.wiring registers them at start-up.
+TIMERS: dict[str, timers.Handler] = {DIGEST_KIND: _fire_digest}

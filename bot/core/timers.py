@@ -66,14 +66,11 @@ Handler = Callable[[Database, Timer, datetime], Awaitable[None]]
 _HANDLERS: dict[str, Handler] = {}
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register the function that acts when a timer of `kind` fires (inside its transaction)."""
+def register(kind: str, func: Handler) -> None:
+    """Register the function that acts when a timer of `kind` fires (inside its transaction).
 
-    def register(func: Handler) -> Handler:
-        _HANDLERS[kind] = func
-        return func
-
-    return register
+    Called at start-up by bot.wiring, never on import."""
+    _HANDLERS[kind] = func
 
 
 def _from_row(row: Any) -> Timer:

@@ -579,7 +579,6 @@ async def reschedule(db: Database, event: Event, now: datetime) -> int:
     return await _schedule_reminders(db, event, now)
 
 
-@timers.handler(VOTE_CLOSE_TIMER)
 async def _close_vote(db: Database, timer: timers.Timer, now: datetime) -> None:
     """The vote's final close: delete every per-member I-voted flag; the tally stays."""
     gone = await db.execute(DELETE_FLAGS, (timer.subject_id,))
@@ -591,7 +590,6 @@ async def reminders(db: Database, event_id: int) -> list[timers.Timer]:
     return await timers.for_subject(db, TIMER_KIND, event_id)
 
 
-@timers.handler(TIMER_KIND)
 async def _fire_reminder(db: Database, timer: timers.Timer, now: datetime) -> None:
     """Queue one reminder: a post in the announcements channel and a DM to each who asked."""
     event = await get_any(db, int(timer.subject_id or 0))
@@ -1341,3 +1339,7 @@ async def load_demo(db: Database, guild_id: int, now: datetime) -> str:
             await _schedule_reminders(db, await get(db, guild_id, event_id), now)
         added += 1
     return f"events: {added} added"
+
+
+# Timer kinds handled here; bot.wiring registers them at start-up.
+TIMERS: dict[str, timers.Handler] = {VOTE_CLOSE_TIMER: _close_vote, TIMER_KIND: _fire_reminder}

@@ -383,7 +383,6 @@ async def reschedule_session(db: Database, event: events.Event, now: datetime) -
                 await _schedule_steps(db, event, session, rowid, now)
 
 
-@timers.handler(RSVP_TIMER)
 async def _fire_rsvp(db: Database, timer: timers.Timer, now: datetime) -> None:
     """One step of a member's RSVP reminders, by DM."""
     row = await db.fetchone("SELECT rowid, * FROM event_rsvp WHERE rowid = ?", (timer.subject_id,))
@@ -584,7 +583,6 @@ async def _top_up(
     return event
 
 
-@timers.handler(RECUR_TIMER)
 async def _recur(db: Database, timer: timers.Timer, now: datetime) -> None:
     """An occurrence ended: add the next ones (their Discord scheduled events follow)."""
     event = await events.get_any(db, int(timer.subject_id or 0))
@@ -596,3 +594,7 @@ async def unsynced(db: Database, now: datetime) -> list[events.Event]:
     """Town halls with an upcoming session not yet mirrored as a Discord scheduled event."""
     rows = await db.fetchall(UNSYNCED, (to_db(now),))
     return [await events.get(db, r[1], r[0]) for r in rows]
+
+
+# Timer kinds handled here; bot.wiring registers them at start-up.
+TIMERS: dict[str, timers.Handler] = {RSVP_TIMER: _fire_rsvp, RECUR_TIMER: _recur}

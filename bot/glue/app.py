@@ -18,6 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 import cogs
+from bot import wiring
 from bot.core import backups
 from bot.core.clock import Clock
 from bot.core.config import Settings
@@ -91,6 +92,7 @@ class Rankfile(commands.Bot):
 
     async def setup_hook(self) -> None:
         """Open and migrate the database, load cogs, start timers and delivery, sync."""
+        wiring.install()
         await self.db.open()
         applied = await self.migrate_with_backup()
         if applied:

@@ -978,7 +978,6 @@ def warning_message(state: Campaign) -> dict[str, Any]:
     )
 
 
-@timers.handler(WARN_TIMER)
 async def _warn(db: Database, timer: timers.Timer, now: datetime) -> None:
     state = await campaign(db, timer.guild_id)
     if state.purge_due_at is None or state.purged_at is not None or state.removed_at:
@@ -1002,7 +1001,6 @@ async def _warn(db: Database, timer: timers.Timer, now: datetime) -> None:
     await db.execute(WARNED, (to_db(now), to_db(now), timer.guild_id))
 
 
-@timers.handler(PURGE_TIMER)
 async def _purge(db: Database, timer: timers.Timer, now: datetime) -> None:
     state = await campaign(db, timer.guild_id)
     if state.purge_due_at is None or state.purge_due_at > now:
@@ -1093,3 +1091,7 @@ async def acknowledge_checklist(
         await db.execute(ACKNOWLEDGE, (to_db(now), actor_id, to_db(now), guild_id))
         await audit.record(db, guild_id, actor_id, "privacy.checklist", None, None, now)
     return await campaign(db, guild_id)
+
+
+# Timer kinds handled here; bot.wiring registers them at start-up.
+TIMERS: dict[str, timers.Handler] = {WARN_TIMER: _warn, PURGE_TIMER: _purge}

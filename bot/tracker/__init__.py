@@ -626,9 +626,6 @@ async def arm_silence(
         await timers.schedule(db, guild_id, SILENCE_KIND, unit_id, now + timedelta(days=days), now)
 
 
-updates.PUBLISH_HOOKS.append(arm_silence)
-
-
 def _day_text(at: datetime, zone: str) -> str:
     local = at.astimezone(ZoneInfo(zone))
     return f"{local:%B} {local.day}"
@@ -664,7 +661,6 @@ def nudge_message(unit: units.Unit, days: int, late: bool) -> dict[str, Any]:
     )
 
 
-@timers.handler(SILENCE_KIND)
 async def fire_silence(db: Database, timer: timers.Timer, now: datetime) -> None:
     """A unit's silence clock ran out: nudge the committee channel if the unit is still at the
     table or waiting for details and nothing was posted since; never repeated until the next
@@ -1029,3 +1025,7 @@ async def load_demo_timeline(db: Database, guild_id: int, now: datetime) -> str:
                 )
                 added += 1
     return f"tracker: {added} status changes added"
+
+
+# Timer kinds handled here; bot.wiring registers them at start-up.
+TIMERS: dict[str, timers.Handler] = {SILENCE_KIND: fire_silence}

@@ -105,9 +105,10 @@ WHERE excluded.heard_at >= unit_last_heard.heard_at
 # this; it touches only the payload of a broadcast that still has pending copies).
 DEMO_KEY = "SELECT value FROM meta WHERE key = ?"
 DEMO_KEY_SET = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"
-# Called inside publish's transaction with (db, guild_id, update_id, unit_ids, now): the
-# tracker re-arms its silence nudges there (it imports this module, not the other way round).
-PUBLISH_HOOKS: list[Callable[[Database, int, int, list[int], datetime], Awaitable[None]]] = []
+# Called inside publish's transaction with (db, guild_id, update_id, unit_ids, now); added at
+# start-up by bot.wiring (the tracker re-arms its silence nudges there).
+PublishHook = Callable[[Database, int, int, list[int], datetime], Awaitable[None]]
+_PUBLISH_HOOKS: list[PublishHook] = []
 # Highlight markers for search snippets (Discord bold).
 HIGHLIGHT_OPEN, HIGHLIGHT_CLOSE = "**", "**"
 _URL = re.compile(r"^https?://[^\s<>]+$", re.IGNORECASE)
@@ -341,7 +342,7 @@ async def publish(
         detail = None
         if deliver:
             # Demo content (not delivered, backdated) starts no silence clocks.
-            for hook in PUBLISH_HOOKS:
+            for hook in _PUBLISH_HOOKS:
                 await hook(db, guild_id, update_id, [u.id for u in draft.units], now)
             settings = await guild_settings.get(db, guild_id)
             channel_id = settings.require("updates_channel_id")
@@ -777,3 +778,9 @@ async def load_demo_summary(db: Database, guild_id: int, now: datetime) -> str:
     body = yaml.safe_dump({"title": data["title"], "items": data["items"]}, allow_unicode=True)
     found = await summaries.import_summary(db, guild_id, int(value), body, None, now)
     return f"summary: {len(found.items)} articles"
+
+
+def on_publish(hook: PublishHook) -> None:
+    """Call `hook` inside every delivered publication's transaction (once per hook)."""
+    if hook not in _PUBLISH_HOOKS:
+        _PUBLISH_HOOKS.append(hook)

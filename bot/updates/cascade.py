@@ -241,7 +241,6 @@ async def report(db: Database, cascade_id: int, user_id: int, text: str, now: da
     return count
 
 
-@timers.handler(REMIND_KIND)
 async def fire_reminder(db: Database, timer: timers.Timer, now: datetime) -> None:
     """24 hours on: one reminder DM to each volunteer who has not confirmed."""
     if timer.subject_id is None:
@@ -320,3 +319,7 @@ def status_embed(cascade: Cascade, figures: dict[str, list[UnitFigures]]) -> dic
         colour=Colour.INFO,
         footer="Counts only: volunteers report numbers, never names.",
     )
+
+
+# Timer kinds handled here; bot.wiring registers them at start-up.
+TIMERS: dict[str, timers.Handler] = {REMIND_KIND: fire_reminder}
