@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from bot import announcements, cat, events, faq, privacy, tracker, updates
 from bot.core import timers, units
-from bot.events import townhalls
 from bot.updates import cascade
 
 # Capabilities with demo content (`load_demo(db, guild_id, now) -> str`), in loading order:
@@ -18,7 +17,7 @@ DEMO = (units, updates, events, faq)
 
 def install() -> None:
     """Register every capability's timer handlers and hooks (idempotent)."""
-    for module in (announcements, cascade, tracker, events, townhalls, cat, privacy):
+    for module in (announcements, cascade, tracker, events, cat, privacy):
         for kind, handler in module.TIMERS.items():
             timers.register(kind, handler)
     updates.on_publish(tracker.arm_silence)

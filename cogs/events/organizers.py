@@ -1,4 +1,6 @@
-"""/event (organizers) and /events (members): town halls, votes, deadlines and reminders."""
+"""/event (organizers, hidden from members): create, edit and cancel town halls, votes and
+deadlines; their reminders, sessions, RSVP counts and turnout; the Discord scheduled events
+that mirror town halls."""
 
 from __future__ import annotations
 
@@ -12,14 +14,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import events
-from bot.core import guild_settings, timeparse
+from bot.core import guild_settings, timeparse, units
 from bot.core.errors import UserError
 from bot.core.render import Colour, embed, truncate
-from bot.events import calendar as calendar_ics
-from bot.events import townhalls
 from bot.glue import ui
 from bot.glue.app import Rankfile
 from bot.glue.permissions import HIDDEN_BEHIND, Access, requires
+from cogs.events.components import DetailsModal, PreviewView, resolve_roles
 
 log = logging.getLogger("rankfile.events")
 
@@ -33,22 +34,10 @@ REPEAT_CHOICES = [
     app_commands.Choice(name="Every two weeks", value="biweekly"),
     app_commands.Choice(name="Monthly on the same weekday (e.g. 2nd Tuesday)", value="monthly"),
 ]
-_STYLES = {
-    1: discord.ButtonStyle.primary,
-    2: discord.ButtonStyle.secondary,
-    3: discord.ButtonStyle.success,
-    4: discord.ButtonStyle.danger,
-}
 
 
 def _iso(when: datetime) -> str:
     return when.isoformat()
-
-
-def member_roles(interaction: discord.Interaction) -> tuple[int, ...] | None:
-    """The pressing member's role ids (None in DMs, where roles are unknown)."""
-    roles = getattr(interaction.user, "roles", None)
-    return None if roles is None else tuple(r.id for r in roles)
 
 
 def _scheduled_event_body(event: events.Event, session: events.Session) -> dict[str, Any]:
@@ -56,7 +45,7 @@ def _scheduled_event_body(event: events.Event, session: events.Session) -> dict[
     name = event.title
     if len([s for s in event.sessions if s.state == "scheduled"]) > 1:
         # Several sessions: each scheduled event says which one it is.
-        name = f"{event.title} ({townhalls.session_label(session, event.timezone)})"
+        name = f"{event.title} ({events.session_label(session, event.timezone)})"
     body: dict[str, Any] = {
         "name": truncate(name, events.TITLE_MAX),
         "privacy_level": 2,
@@ -78,367 +67,14 @@ def _why(error: discord.HTTPException) -> str:
     return f"Discord answered {error.status}: {truncate(error.text or 'no reason given', 200)}"
 
 
-class EventButton(
-    ui.ReportsErrors, discord.ui.DynamicItem[discord.ui.Button], template=events.BUTTON_PATTERN
-):
-    """Remind me / Going / Not going / I voted: the event id in the custom_id,
-    so the buttons work on any message, after any restart."""
-
-    def __init__(self, action: str, event_id: int, button: discord.ui.Button | None = None) -> None:
-        super().__init__(
-            button or discord.ui.Button(label=action, custom_id=events.button_id(action, event_id))
-        )
-        self.action = action
-        self.event_id = event_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: Any
-    ) -> EventButton:
-        return cls(match["action"], int(match["event_id"]), item)
-
-    async def act(self, interaction: discord.Interaction) -> None:
-        await self._act(interaction)
-
-    async def _act(self, interaction: discord.Interaction) -> None:
-        bot: Rankfile = interaction.client  # type: ignore[assignment]
-        db, now, user_id = bot.db, bot.clock.now(), interaction.user.id
-        if self.action == "remind":
-            on = await events.toggle_reminders(
-                db, self.event_id, user_id, now, member_roles(interaction)
-            )
-            event = await events.get_any(db, self.event_id)
-            if on:
-                offsets = events.describe_offsets(await events.offsets_of(db, event), event.kind)
-                text = (
-                    f"🔔 You'll get a DM for **{event.title}**: {offsets}. "
-                    "Press Remind me again to stop."
-                )
-            else:
-                text = f"🔕 No more reminders for **{event.title}**."
-        elif self.action in ("going", "notgoing"):
-            status = "going" if self.action == "going" else "not_going"
-            event = await events.rsvp(db, self.event_id, user_id, status, now)
-            text = (
-                f"✅ You're going to **{event.title}**. Only counts are shown to organizers."
-                if status == "going"
-                else f"Noted: not going to **{event.title}**."
-            )
-        else:  # voted
-            event, first = await events.mark_voted(
-                db, self.event_id, user_id, now, member_role_ids=member_roles(interaction)
-            )
-            text = (
-                f"🗳️ Thanks for voting in **{event.title}**. Your reminders for this vote have "
-                "stopped. Organizers see only how many said they voted, never who."
-            )
-            if not first:
-                text = f"You already said you voted in **{event.title}**: nothing more to do."
-            if first and len(event.unit_ids) > 1:
-                # Several units vote: the member may name theirs, for the per-unit count only.
-                text += "\nWhich unit are you in? (Optional: only the count per unit is kept.)"
-                view = discord.ui.View(timeout=None)
-                view.add_item(await UnitSelect.build(db, event))
-                await ui.reply(interaction, text, view=view, ephemeral=True)
-                return
-        await ui.reply(interaction, text, ephemeral=True)
-
-
-class UnitSelect(
-    ui.ReportsErrors, discord.ui.DynamicItem[discord.ui.Select], template=events.UNIT_SELECT_PATTERN
-):
-    """After I voted on a vote for several units: the member's unit, counted, never listed."""
-
-    def __init__(self, event_id: int, select: discord.ui.Select | None = None) -> None:
-        super().__init__(
-            select or discord.ui.Select(custom_id=f"event:unit:{event_id}", options=[])
-        )
-        self.event_id = event_id
-
-    @classmethod
-    async def build(cls, db: Any, event: events.Event) -> UnitSelect:
-        """The select with the vote's units as options."""
-        from bot.core import units
-
-        options = [
-            discord.SelectOption(
-                label=truncate((await units.get(db, event.guild_id, u)).label, 100), value=str(u)
-            )
-            for u in event.unit_ids[:25]
-        ]
-        select = discord.ui.Select(
-            custom_id=f"event:unit:{event.id}", placeholder="Your unit", options=options
-        )
-        return cls(event.id, select)
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Select, match: Any
-    ) -> UnitSelect:
-        return cls(int(match["event_id"]), item)
-
-    async def act(self, interaction: discord.Interaction) -> None:
-        bot: Rankfile = interaction.client  # type: ignore[assignment]
-        values = (interaction.data or {}).get("values") or []  # type: ignore[union-attr]
-        unit_id = int(values[0])
-        await events.mark_voted(
-            bot.db, self.event_id, interaction.user.id, bot.clock.now(), unit_id
-        )
-        await ui.update(interaction, "Thanks: counted for your unit.", view=None)
-
-
-def view_from_rows(rows: list[dict[str, Any]]) -> discord.ui.View | None:
-    """Buttons given as component dicts, as a view; the registered DynamicItems (events,
-    RSVPs, questions) answer them from their custom_ids, after any restart."""
-    if not rows:
-        return None
-    view = discord.ui.View(timeout=None)
-    for i, row in enumerate(rows[:5]):
-        for spec in row["components"]:
-            view.add_item(
-                discord.ui.Button(
-                    label=spec["label"],
-                    style=_STYLES[spec["style"]],
-                    custom_id=spec["custom_id"],
-                    row=i,
-                )
-            )
-    return view
-
-
-def event_view(event: events.Event, now: datetime | None = None) -> discord.ui.View | None:
-    """The event's persistent buttons as a view (the same ones reminders carry)."""
-    return view_from_rows(events.buttons(event, now))
-
-
-class RsvpButton(
-    ui.ReportsErrors, discord.ui.DynamicItem[discord.ui.Button], template=townhalls.RSVP_PATTERN
-):
-    """Going / Maybe / Not going for one session (the session id in the custom_id)."""
-
-    def __init__(self, status: str, session_id: int, button: discord.ui.Button | None = None):
-        super().__init__(
-            button or discord.ui.Button(label=status, custom_id=f"rsvp:{status}:{session_id}")
-        )
-        self.status = "not_going" if status == "notgoing" else status
-        self.session_id = session_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: Any
-    ) -> RsvpButton:
-        return cls(match["status"], int(match["session_id"]), item)
-
-    async def act(self, interaction: discord.Interaction) -> None:
-        await self._act(interaction)
-
-    async def _act(self, interaction: discord.Interaction) -> None:
-        bot: Rankfile = interaction.client  # type: ignore[assignment]
-        event, session, changed = await townhalls.rsvp(
-            bot.db, self.session_id, interaction.user.id, self.status, bot.clock.now()
-        )
-        when = timeparse.discord_timestamp(session.starts_at, "F")
-        if self.status == "not_going":
-            await ui.reply(
-                interaction,
-                f"Noted: not going to **{event.title}** ({when}). Its reminders stopped.",
-                ephemeral=True,
-            )
-            return
-        if self.status == "going":
-            text = f"✅ You're going to **{event.title}**, {when}."
-        else:
-            text = f"✅ Noted: maybe for **{event.title}**, {when}."
-        if changed:
-            text += " A DM with the calendar file is on its way; reminders 24 h and 1 h before."
-        text += "\nOrganizers see only counts, unless you choose to show them your name."
-        view = view_from_rows(
-            [{"type": 1, "components": [townhalls.name_button(session.id, True)]}]
-        )
-        assert view is not None
-        if len(event.unit_ids) > 1:
-            view.add_item(await RsvpUnitSelect.build(bot.db, event, session.id))
-        await ui.reply(interaction, text, view=view, ephemeral=True)
-
-
-class NameButton(
-    ui.ReportsErrors, discord.ui.DynamicItem[discord.ui.Button], template=townhalls.NAME_PATTERN
-):
-    """Show (or hide) my name to organizers for one session's RSVP."""
-
-    def __init__(self, show: bool, session_id: int, button: discord.ui.Button | None = None):
-        super().__init__(
-            button
-            or discord.ui.Button(label="name", custom_id=f"rsvp:name:{int(show)}:{session_id}")
-        )
-        self.show = show
-        self.session_id = session_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: Any
-    ) -> NameButton:
-        return cls(match["show"] == "1", int(match["session_id"]), item)
-
-    async def act(self, interaction: discord.Interaction) -> None:
-        bot: Rankfile = interaction.client  # type: ignore[assignment]
-        if not await townhalls.set_show_name(
-            bot.db, self.session_id, interaction.user.id, self.show
-        ):
-            raise UserError("RSVP first (Going or Maybe), then choose to show your name.")
-        text = (
-            "Organizers will see your name for this session."
-            if self.show
-            else "Your name is hidden: organizers see only counts."
-        )
-        row = {"type": 1, "components": [townhalls.name_button(self.session_id, not self.show)]}
-        await ui.update(interaction, text, view=view_from_rows([row]))
-
-
-class RsvpUnitSelect(
-    ui.ReportsErrors,
-    discord.ui.DynamicItem[discord.ui.Select],
-    template=townhalls.RSVP_UNIT_PATTERN,
-):
-    """After an RSVP to an event for several units: the member's unit, counted, never listed."""
-
-    def __init__(self, session_id: int, select: discord.ui.Select | None = None) -> None:
-        super().__init__(
-            select or discord.ui.Select(custom_id=f"rsvp:unit:{session_id}", options=[])
-        )
-        self.session_id = session_id
-
-    @classmethod
-    async def build(cls, db: Any, event: events.Event, session_id: int) -> RsvpUnitSelect:
-        """The select with the event's units as options."""
-        from bot.core import units
-
-        options = [
-            discord.SelectOption(
-                label=truncate((await units.get(db, event.guild_id, u)).label, 100), value=str(u)
-            )
-            for u in event.unit_ids[:25]
-        ]
-        select = discord.ui.Select(
-            custom_id=f"rsvp:unit:{session_id}",
-            placeholder="Your unit (optional, counted only)",
-            options=options,
-            row=1,
-        )
-        return cls(session_id, select)
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Select, match: Any
-    ) -> RsvpUnitSelect:
-        return cls(int(match["session_id"]), item)
-
-    async def act(self, interaction: discord.Interaction) -> None:
-        bot: Rankfile = interaction.client  # type: ignore[assignment]
-        values = (interaction.data or {}).get("values") or []  # type: ignore[union-attr]
-        await townhalls.set_unit(bot.db, self.session_id, interaction.user.id, int(values[0]))
-        await ui.reply(interaction, "Thanks: counted for your unit.", ephemeral=True)
-
-
-class DetailsModal(ui.Modal):
-    """Title and description of a new event; then the preview."""
-
-    def __init__(
-        self, cog: Events, kind: str, times: tuple[datetime, datetime | None], **opts: Any
-    ):
-        super().__init__(title=f"New {events.KIND_LABEL[kind].lower()}")
-        self.cog, self.kind, self.times, self.opts = cog, kind, times, opts
-        self.name = discord.ui.TextInput(
-            label="Title", max_length=events.TITLE_MAX, placeholder="Town hall on the MOA"
-        )
-        self.body = discord.ui.TextInput(
-            label="Description",
-            style=discord.TextStyle.paragraph,
-            required=False,
-            max_length=events.DESCRIPTION_MAX,
-        )
-        self.add_item(self.name)
-        self.add_item(self.body)
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        draft = events.make_draft(
-            self.kind,
-            self.name.value,
-            self.body.value,
-            self.times[0],
-            self.times[1],
-            self.opts["place"],
-            self.opts["unit_ids"],
-            self.opts["zone"],
-            self.opts["how_to_vote"],
-            self.opts.get("role_ids", ()),
-            self.opts.get("repeat"),
-            self.opts.get("thread", False) and self.kind == "townhall",
-        )
-        await self.cog.preview(interaction, draft)
-
-
-class PreviewView(ui.View):
-    """Save or Cancel after the organizer has seen the times as the bot understood them."""
-
-    def __init__(self, cog: Events, draft: events.Draft, owner_id: int) -> None:
-        super().__init__(owner_id=owner_id, timeout=900)
-        self.cog, self.draft = cog, draft
-
-    @discord.ui.button(label="Save", style=discord.ButtonStyle.success)
-    async def save(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await permissions_ensure(interaction)
-        self.stop()
-        await self.cog.save(interaction, self.draft)
-
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
-    async def drop(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        self.stop()
-        await ui.update(interaction, "Not saved: nothing was created.", view=None)
-
-
-def resolve_roles(interaction: discord.Interaction, typed: str | None) -> tuple[int, ...]:
-    """Role ids from `@Role, Name, 123` (UserError names a role that isn't in the server)."""
-    if not typed or not typed.strip() or interaction.guild is None:
-        return ()
-    found: list[int] = []
-    for part in (p.strip() for p in typed.split(",")):
-        if not part:
-            continue
-        digits = part.strip("<@&>")
-        role = (
-            interaction.guild.get_role(int(digits))
-            if digits.isdigit()
-            else discord.utils.find(
-                lambda r, name=part.lstrip("@").lower(): r.name.lower() == name,
-                interaction.guild.roles,
-            )
-        )
-        if role is None:
-            raise UserError(f"There is no role `{truncate(part, 50)}` in this server.")
-        if role.id not in found:
-            found.append(role.id)
-    return tuple(found)
-
-
-async def permissions_ensure(interaction: discord.Interaction) -> None:
-    """Organizers only, checked again when a button is pressed."""
-    from bot.glue import permissions
-
-    await permissions.ensure(interaction, Access.ORGANIZER)
-
-
-class Events(commands.Cog):
-    """Town halls, votes and deadlines with reminders."""
+class EventsOrganizers(commands.Cog):
+    """Town halls, votes and deadlines with reminders: what organizers run."""
 
     event = app_commands.Group(
         name="event",
         description="Create and manage town halls, votes and deadlines (organizers)",
         default_permissions=HIDDEN_BEHIND[Access.ORGANIZER],
         guild_only=True,
-    )
-    events_group = app_commands.Group(
-        name="events", description="Upcoming town halls, votes and deadlines", guild_only=True
     )
 
     def __init__(self, bot: Rankfile) -> None:
@@ -447,13 +83,7 @@ class Events(commands.Cog):
 
     async def cog_load(self) -> None:
         # New occurrences of recurring meetings are added by a timer: mirror them after commit.
-        self.bot.db.subscribe(townhalls.SYNC_TOPIC, self._schedule_sync)
-        self.bot.add_dynamic_items(EventButton, UnitSelect, RsvpButton, NameButton, RsvpUnitSelect)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(
-            EventButton, UnitSelect, RsvpButton, NameButton, RsvpUnitSelect
-        )
+        self.bot.db.subscribe(events.SYNC_TOPIC, self._schedule_sync)
 
     async def _open_thread(self, event: events.Event) -> tuple[events.Event, str]:
         """Open the town hall's discussion thread in the announcements channel (after commit);
@@ -481,13 +111,11 @@ class Events(commands.Cog):
 
     async def _sync_new(self) -> None:
         """Create the Discord scheduled events of occurrences that have none yet."""
-        for event in await townhalls.unsynced(self.bot.db, self.bot.clock.now()):
+        for event in await events.unsynced(self.bot.db, self.bot.clock.now()):
             await self._sync_discord(event, only_missing=True)
 
     async def _zone(self, guild_id: int | None) -> str:
         return (await guild_settings.get(self.bot.db, guild_id or 0)).timezone
-
-    # -- organizers ---------------------------------------------------------------------
 
     @event.command(name="create", description="Create a town hall, vote or deadline")
     @app_commands.describe(
@@ -537,7 +165,7 @@ class Events(commands.Cog):
         )
         await interaction.response.send_modal(
             DetailsModal(
-                self,
+                self.preview,
                 kind.value,
                 times,
                 place=place,
@@ -562,7 +190,7 @@ class Events(commands.Cog):
             lines.append(f"Where: {draft.place}")
         if draft.repeat:
             lines.append(
-                f"Repeats: {draft.repeat}; the next {townhalls.UPCOMING_OCCURRENCES} "
+                f"Repeats: {draft.repeat}; the next {events.UPCOMING_OCCURRENCES} "
                 "occurrences each get their own Discord scheduled event."
             )
         offsets = await events.default_offsets(self.bot.db, interaction.guild_id, draft.kind)
@@ -573,7 +201,7 @@ class Events(commands.Cog):
         await ui.reply(
             interaction,
             embeds=[embed("Check the times", "\n".join(lines), colour=Colour.WARNING)],
-            view=PreviewView(self, draft, interaction.user.id),
+            view=PreviewView(self.save, draft, interaction.user.id),
             ephemeral=True,
         )
 
@@ -658,7 +286,7 @@ class Events(commands.Cog):
     async def edit(
         self,
         interaction: discord.Interaction,
-        id: int,  # noqa: A002 - the option members see
+        id: int,
         title: str | None = None,
         description: str | None = None,
         start: str | None = None,
@@ -709,7 +337,7 @@ class Events(commands.Cog):
     async def cancel(
         self,
         interaction: discord.Interaction,
-        id: int,  # noqa: A002
+        id: int,
         reason: str | None = None,
     ) -> None:
         now = self.bot.clock.now()
@@ -732,7 +360,7 @@ class Events(commands.Cog):
     async def reminders(
         self,
         interaction: discord.Interaction,
-        id: int,  # noqa: A002
+        id: int,
         offsets: str | None = None,
     ) -> None:
         db, now = self.bot.db, self.bot.clock.now()
@@ -753,7 +381,7 @@ class Events(commands.Cog):
             "missed": "⚠️ missed",
             "failed": "❌ failed",
         }
-        shown = [t for t in await events.reminders(db, id) if t.state in state_words]
+        shown = [t for t in await events.reminder_timers(db, id) if t.state in state_words]
         for t in shown:
             word = state_words[t.state]
             late = " (late)" if t.late else ""
@@ -815,7 +443,7 @@ class Events(commands.Cog):
     async def session_add(
         self,
         interaction: discord.Interaction,
-        id: int,  # noqa: A002
+        id: int,
         start: str,
         end: str | None = None,
         place: str | None = None,
@@ -828,7 +456,7 @@ class Events(commands.Cog):
         )
         if ends_at is None and event.kind == "vote":
             raise UserError("A vote window needs its close: give `end`.")
-        event, session = await townhalls.add_session(
+        event, session = await events.add_session(
             db, interaction.guild_id, id, interaction.user.id, starts_at, ends_at, place, now
         )
         word = "Window" if event.kind == "vote" else "Session"
@@ -850,9 +478,9 @@ class Events(commands.Cog):
         self,
         interaction: discord.Interaction,
         id: int,
-        session: int,  # noqa: A002
+        session: int,
     ) -> None:
-        event, cancelled, told = await townhalls.cancel_session(
+        event, cancelled, told = await events.cancel_session(
             self.bot.db,
             interaction.guild_id,
             id,
@@ -870,10 +498,10 @@ class Events(commands.Cog):
     @event.command(name="rsvps", description="RSVP counts per session and per unit")
     @app_commands.describe(id="The event's number")
     @requires(Access.ORGANIZER)
-    async def rsvps(self, interaction: discord.Interaction, id: int) -> None:  # noqa: A002
+    async def rsvps(self, interaction: discord.Interaction, id: int) -> None:
         event = await events.get(self.bot.db, interaction.guild_id, id)
         fields = []
-        for c in await townhalls.counts(self.bot.db, interaction.guild_id, id):
+        for c in await events.rsvp_counts(self.bot.db, interaction.guild_id, id):
             if c.session.state != "scheduled":
                 continue
             lines = [f"Going {c.going} · Maybe {c.maybe} · Not going {c.not_going}"]
@@ -902,7 +530,7 @@ class Events(commands.Cog):
     @event.command(name="turnout", description="Counts for an event: reminders, RSVPs, I voted")
     @app_commands.describe(id="The event's number")
     @requires(Access.ORGANIZER)
-    async def turnout(self, interaction: discord.Interaction, id: int) -> None:  # noqa: A002
+    async def turnout(self, interaction: discord.Interaction, id: int) -> None:
         event = await events.get(self.bot.db, interaction.guild_id, id)
         counts = await events.turnout(self.bot.db, interaction.guild_id, id)
         fields = [
@@ -918,8 +546,6 @@ class Events(commands.Cog):
             for label, n, members in counts.per_unit:
                 fields.append((truncate(label, 200), events.share(n, members), True))
             _, points = await events.turnout_series(self.bot.db, interaction.guild_id, id)
-            from bot.core import units
-
             members_by_code = {}
             for unit_id in event.unit_ids:
                 unit = await units.get(self.bot.db, interaction.guild_id, unit_id)
@@ -938,70 +564,3 @@ class Events(commands.Cog):
             files=files,
             ephemeral=True,
         )
-
-    # -- members ------------------------------------------------------------------------
-
-    @events_group.command(name="upcoming", description="The next town halls, votes and deadlines")
-    async def upcoming(self, interaction: discord.Interaction) -> None:
-        now = self.bot.clock.now()
-        listed = await events.upcoming(self.bot.db, interaction.guild_id, now)
-        if not listed:
-            await ui.reply(interaction, "Nothing is scheduled yet.", ephemeral=True)
-            return
-        lines = []
-        for e in listed:
-            when = timeparse.discord_timestamp(e.starts_at, "R")
-            if e.kind == "vote" and e.starts_at <= now:
-                when = f"open, closes {timeparse.discord_timestamp(e.closes_at, 'R')}"
-            lines.append(
-                f"`#{e.id}` **{truncate(e.label, 150)}**: {when} "
-                f"({timeparse.discord_timestamp(e.starts_at, 'f')})"
-            )
-        await ui.reply(
-            interaction,
-            embeds=[
-                embed(
-                    "Upcoming",
-                    "\n".join(lines),
-                    footer="/events show id: N for details and reminders",
-                )
-            ],
-            ephemeral=True,
-        )
-
-    @events_group.command(name="show", description="One event, with Remind me and RSVP buttons")
-    @app_commands.describe(id="The event's number (from /events upcoming)")
-    async def show(self, interaction: discord.Interaction, id: int) -> None:  # noqa: A002
-        event = await events.get(self.bot.db, interaction.guild_id, id)
-        await ui.reply(
-            interaction,
-            embeds=[events.event_embed(event, self.bot.clock.now())],
-            view=event_view(event, self.bot.clock.now()),
-            ephemeral=True,
-        )
-
-    @events_group.command(name="calendar", description="An .ics file for your calendar app")
-    @app_commands.describe(id="One event's number; leave out for every upcoming event")
-    async def calendar(self, interaction: discord.Interaction, id: int | None = None) -> None:  # noqa: A002
-        db = self.bot.db
-        if id is not None:
-            chosen = [await events.get(db, interaction.guild_id, id)]
-        else:
-            chosen = await events.upcoming(db, interaction.guild_id, self.bot.clock.now(), 100)
-            if not chosen:
-                raise UserError("Nothing is scheduled yet, so there is no calendar to add.")
-        data = calendar_ics.calendar(chosen)
-        name = calendar_ics.filename(chosen[0] if id is not None else None)
-        await ui.reply(
-            interaction,
-            "Open the attached file to add "
-            + ("the event" if id is not None else f"{len(chosen)} events")
-            + " to your calendar (times carry their zone).",
-            files=[(name, data)],
-            ephemeral=True,
-        )
-
-
-async def setup(bot: Rankfile) -> None:
-    """Load the cog."""
-    await bot.add_cog(Events(bot))
