@@ -13,6 +13,7 @@ from bot.tracker.model import ALL_HISTORY, STATUSES, Overview, Status, StatusCha
 def timeline_png(view: Overview, histories: dict[int, list[StatusChange]], now: datetime) -> bytes:
     """A PNG timeline: units as rows, statuses as coloured spans, today marked (CPU work:
     call through asyncio.to_thread)."""
+    # matplotlib loads with the first chart, not when the bot starts.
     from matplotlib.dates import DateFormatter, date2num
     from matplotlib.patches import Patch
 

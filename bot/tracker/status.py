@@ -242,7 +242,7 @@ def overview_embed(view: Overview, now: datetime, zone: str) -> dict[str, Any]:
     if view.waiting:
         totals.append(f"{view.waiting} waiting for the details of their agreement")
     lines = [standing_line(s, now, zone) for s in view.standings] or [
-        "No bargaining units yet: organizers add them with `/tracker units add`."
+        "No bargaining units yet: organizers add them with `/tracker-edit units add`."
     ]
     description = "\n".join(totals) + "\n\n" + "\n".join(lines)
     return embed(

@@ -176,7 +176,7 @@ async def publish(
     """Save the update and queue its post and its DMs, in one transaction (audited).
 
     `deliver=False` saves without sending (demo content); `published_at` backdates it.
-    `kind` overrides the draft's ("status" from /tracker set).
+    `kind` overrides the draft's ("status" from `/tracker-edit set`).
     """
     kind = kind or draft.kind
     async with db.transaction():
