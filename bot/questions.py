@@ -27,6 +27,12 @@ ANSWER_MAX = 3000
 ANSWER_ID = "rf:q:answer:{id}"
 AS_FAQ_ID = "rf:q:faq:{id}"
 DISMISS_ID = "rf:q:dismiss:{id}"
+# The buttons under /faq's answers that open the question form, named or anonymous (cogs/faq.py
+# offers them, cogs/ask.py handles them), and the field of /faq's reply holding what the member
+# typed, which the form starts from.
+ASK_ID = "rf:faq:ask:{anonymous}"
+ASK_LABELS = {False: "Didn't answer it? Ask the committee", True: "Ask anonymously"}
+ASKED_FIELD = "You asked"
 
 INSERT = (
     "INSERT INTO committee_question (guild_id, number, author_id, anonymous, text, created_at) "

@@ -11,8 +11,8 @@ from bot.core import timers, units
 from bot.updates import cascade
 
 # Capabilities with demo content (`load_demo(db, guild_id, now) -> str`), in loading order:
-# units before what refers to them.
-DEMO = (units, updates, events, faq)
+# units before what refers to them, updates before the tracker's timeline that links to them.
+DEMO = (units, updates, tracker, events, faq)
 
 
 def install() -> None:

@@ -36,17 +36,6 @@ def to_file(name: str, data: bytes) -> discord.File:
     return discord.File(io.BytesIO(data), filename=name)
 
 
-def mentions_from(payload: dict | None) -> discord.AllowedMentions:
-    """A render allowed_mentions dict as discord.AllowedMentions (never @everyone)."""
-    if not payload:
-        return NO_PINGS
-    roles = [discord.Object(int(r)) for r in payload.get("roles", ())]
-    users = [discord.Object(int(u)) for u in payload.get("users", ())]
-    return discord.AllowedMentions(
-        everyone=False, roles=roles or False, users=users or False, replied_user=False
-    )
-
-
 async def reply(
     interaction: discord.Interaction,
     content: str | None = None,
@@ -190,6 +179,15 @@ class ReportsErrors:
             await self.act(interaction)  # type: ignore[attr-defined]
         except Exception as error:  # noqa: BLE001 - the one handler decides what to say
             await report_error(interaction, error)
+
+
+class RoutedButton(discord.ui.Button):
+    """A button another cog handles: a DynamicItem registered by the cog that owns the action
+    matches its custom_id. The view it sits in never dispatches it, so a cog can offer another
+    capability's button without importing that cog (and a press is handled once)."""
+
+    def is_dispatchable(self) -> bool:
+        return False
 
 
 class Modal(discord.ui.Modal):
