@@ -30,6 +30,7 @@ from bot.core import audit
 from bot.core.db import Database, from_db, to_db
 from bot.core.errors import Conflict, NotFound, UserError
 from bot.core.paths import DEMO_DIR
+from bot.core.personal_data import NotPersonal, Use
 
 QUESTION_MAX = 200
 ANSWER_MAX = 3000
@@ -730,3 +731,14 @@ async def load_demo(db: Database, guild_id: int, now: datetime) -> str:
     text = (Path(DEMO_DIR) / "faq.yaml").read_text(encoding="utf-8")
     report = await import_entries(db, guild_id, text, now)
     return f"faq: {report.summary()}"
+
+
+# -- members' data (collected by the privacy engine at start-up) ------------------------------
+
+PERSONAL_DATA: tuple[Use | NotPersonal, ...] = (
+    NotPersonal(
+        "faq_entry",
+        ("key", "question", "answer", "aliases", "tags", "source_url"),
+        "the union's FAQ: no author is stored",
+    ),
+)

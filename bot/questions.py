@@ -17,6 +17,7 @@ from bot import faq
 from bot.core import audit, delivery, guild_settings
 from bot.core.db import Database, from_db, to_db
 from bot.core.errors import Conflict, NotFound, UserError
+from bot.core.personal_data import ANONYMISE, DELETE, NotPersonal, Use, holds_id, holds_text
 from bot.core.render import Colour, embed, message, truncate
 from bot.core.timeparse import discord_timestamp
 
@@ -57,11 +58,6 @@ BY_ID = SELECT + "WHERE q.guild_id = ? AND q.id = ?"
 MINE = SELECT + "WHERE q.guild_id = ? AND q.author_id = ? ORDER BY q.number DESC LIMIT ?"
 OPEN = SELECT + "WHERE q.guild_id = ? AND q.state = 'open' ORDER BY q.number LIMIT ?"
 RECENT = SELECT + "WHERE q.guild_id = ? ORDER BY q.number DESC LIMIT ?"
-EXPORT = "SELECT number, anonymous, text, state, answer, created_at FROM committee_question " + (
-    "WHERE guild_id = ? AND author_id = ? ORDER BY number"
-)
-# On a member's request: the question stays for the committee, no longer linked to them.
-FORGET = "UPDATE committee_question SET author_id = 0, anonymous = 1 WHERE author_id = ?"
 
 
 @dataclass(frozen=True)
@@ -313,11 +309,38 @@ def mine_lines(questions: list[Question]) -> list[tuple[str, str]]:
     return out
 
 
-async def export_member(db: Database, guild_id: int, user_id: int) -> list[dict[str, Any]]:
-    """Privacy: the questions a member asked, for their own export."""
-    return [dict(r) for r in await db.fetchall(EXPORT, (guild_id, user_id))]
+# -- members' data (collected by the privacy engine at start-up) ------------------------------
 
-
-async def forget_member(db: Database, user_id: int) -> int:
-    """Privacy: unlink a member from their questions (they stay, anonymous, for the committee)."""
-    return await db.execute(FORGET, (user_id,))
+PERSONAL_DATA: tuple[Use | NotPersonal, ...] = (
+    Use(
+        "questions_asked",
+        "committee_question",
+        "author_id",
+        "guild_id",
+        (
+            holds_id("author_id", "to send the committee's answer back by DM"),
+            holds_text("text", "the question, for the bargaining committee"),
+        ),
+        ("number", "anonymous", "text", "state", "answer", "answered_at", "created_at"),
+        ANONYMISE,
+        "the question stays for the committee, anonymous and no longer linked to the member;"
+        " retention deletes it",
+        anonymise=(("author_id", "0"), ("anonymous", "1")),
+        purge=DELETE,
+    ),
+    Use(
+        "questions_answered",
+        "committee_question",
+        "answered_by",
+        "guild_id",
+        (
+            holds_id("answered_by", "the organizer who answered"),
+            holds_text("answer", "the committee's answer, sent to the asker"),
+        ),
+        ("number", "answer", "answered_at"),
+        ANONYMISE,
+        "the answer stays (it is the committee's); who wrote it is forgotten",
+        anonymise=(("answered_by", "NULL"),),
+    ),
+    NotPersonal("committee_question", ("state",), "a state"),
+)

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.core import units
+from bot.core import personal_data, units
 from bot.core.db import Database, from_db, to_db
 from bot.core.errors import Conflict, NotFound, UserError
+from bot.core.personal_data import NotPersonal, Use, holds_id, holds_text
 from bot.topics import find_topic
 
 KINDS = ("all", "topic", "unit", "announcements")
@@ -158,3 +159,23 @@ async def subscribers(
     }
     rows = await db.fetchall(SUBSCRIBERS, params)
     return [int(r[0]) for r in rows]
+
+
+# -- members' data (collected by the privacy engine at start-up) ------------------------------
+
+PERSONAL_DATA: tuple[Use | NotPersonal, ...] = (
+    Use(
+        "subscriptions",
+        "subscription",
+        "user_id",
+        "guild_id",
+        (
+            holds_id("user_id", "who gets updates by DM"),
+            holds_text("target", "the topic subscribed to"),
+        ),
+        ("kind", "target", "created_at"),
+        personal_data.DELETE,
+        "subscriptions: deleted",
+    ),
+    NotPersonal("subscription", ("kind",), "a kind"),
+)

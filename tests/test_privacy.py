@@ -1,8 +1,10 @@
-"""Members' data: the declaration covers the schema; export, delete and the purge do what it
-says, table by table; retention timers, the removal path, the checklist, the transparency log."""
+"""Members' data: the declaration the capabilities hand in covers the schema; export, delete
+and the purge do what it says, table by table; retention timers, the removal path, the
+checklist, the transparency log."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -121,7 +123,7 @@ async def seed(db: Database, guild: int, user: int, organizer: int) -> None:
                 now,
             ),
         )
-    # Town halls (issue 13), bargaining transparency (issue 11), CAT depth (issue 12).
+    # Town halls, bargaining transparency (withheld details, summaries, proposals), CAT depth.
     tq = await ex(
         "INSERT INTO townhall_question (event_id, user_id, text, answer, created_at)"
         " VALUES (?, ?, 'Q?', 'A.', ?)",
@@ -197,7 +199,7 @@ async def seeded(db: Database) -> Database:
 
 
 async def rows_of(db: Database, use: privacy.Use, params: dict) -> list[dict]:
-    return [dict(r) for r in await db.fetchall(privacy._select_sql(use), params)]
+    return [dict(r) for r in await db.fetchall(privacy.select_sql(use), params)]
 
 
 async def count(db: Database, table: str) -> int:
@@ -209,12 +211,20 @@ async def count(db: Database, table: str) -> int:
 
 async def test_every_member_column_of_the_schema_is_declared(db):
     assert await privacy.unclassified_columns(db) == []
-    for use in privacy.DECLARATION:
+    for use in privacy.declared():
         have = {r["name"] for r in await db.fetchall(f"PRAGMA table_info('{use.table}')")}
         assert {c.column for c in use.columns} <= have, use.name
         assert set(use.export) <= have, use.name
         assert {col for col, _ in use.anonymise} <= have, use.name
         assert use.on_delete in (privacy.DELETE, privacy.ANONYMISE, privacy.KEEP)
+
+
+def test_a_use_declared_twice_differently_is_refused():
+    use = privacy.declared()[0]
+    privacy.declare(use)  # start-up may run twice: the same declaration again changes nothing
+    with pytest.raises(ValueError, match=use.name):
+        privacy.declare(dataclasses.replace(use, why="kept forever"))
+    assert privacy.declared()[0] == use
 
 
 async def test_an_undeclared_column_in_a_new_migration_fails_the_schema_test(tmp_path):
@@ -249,8 +259,8 @@ def test_the_readme_data_section_lists_every_declared_column():
 async def test_export_covers_every_declared_column_and_only_this_member_and_server(db):
     await seeded(db)
     data = await privacy.export_member(db, GUILD, ALICE, T0)
-    assert set(data["data"]) == {u.name for u in privacy.DECLARATION}
-    for use in privacy.DECLARATION:
+    assert set(data["data"]) == {u.name for u in privacy.declared()}
+    for use in privacy.declared():
         exported = data["data"][use.name]
         assert exported["table"] == use.table
         assert exported["rows"] and all(set(r) == set(use.export) for r in exported["rows"])
@@ -282,19 +292,19 @@ async def test_export_covers_every_declared_column_and_only_this_member_and_serv
 
 async def test_delete_leaves_the_database_as_the_declaration_says(db):
     await seeded(db)
-    tables = {u.table for u in privacy.DECLARATION}
+    tables = {u.table for u in privacy.declared()}
     before = {t: await count(db, t) for t in tables}
     bob_before = {
-        u.name: await rows_of(db, u, {"user": BOB, "guild": GUILD}) for u in privacy.DECLARATION
+        u.name: await rows_of(db, u, {"user": BOB, "guild": GUILD}) for u in privacy.declared()
     }
     other_before = {
         u.name: await rows_of(db, u, {"user": ALICE, "guild": OTHER_GUILD})
-        for u in privacy.DECLARATION
+        for u in privacy.declared()
         if u.guild
     }
     changed = await privacy.delete_member(db, GUILD, ALICE, T0)
-    assert set(changed) == {u.name for u in privacy.DECLARATION if u.on_delete != privacy.KEEP}
-    for use in privacy.DECLARATION:
+    assert set(changed) == {u.name for u in privacy.declared() if u.on_delete != privacy.KEEP}
+    for use in privacy.declared():
         # Nothing in this server points to Alice any more...
         assert await rows_of(db, use, PARAMS) == [], use.name
         # ...while Bob's data and Alice's in the other server are untouched.
@@ -369,7 +379,7 @@ async def test_close_warns_a_week_before_then_purges_keeping_counts(db):
     assert (await privacy.campaign(db, GUILD)).warned_at is not None
     assert await count(db, "cat_volunteer") == 3
     assert await fire_due(db, T0 + timedelta(days=90)) == ["fired"]
-    for use in privacy.DECLARATION:
+    for use in privacy.declared():
         if use.guild and (use.purge or use.on_delete) != privacy.KEEP:
             # No row of the server still points to a member (ids are positive).
             where = f"({use.member}) > 0 AND ({use.guild}) = ? AND ({use.extra})"
@@ -395,7 +405,7 @@ async def test_close_warns_a_week_before_then_purges_keeping_counts(db):
         == 2
     )
     assert (await privacy.campaign(db, GUILD)).purged_at == T0 + timedelta(days=90)
-    log = await privacy.transparency(db, GUILD, T0 - timedelta(days=1))
+    log = await privacy.transparency_log(db, GUILD, T0 - timedelta(days=1))
     assert {line.action for line in log} >= {"privacy.close", "privacy.retention"}
 
 
@@ -465,7 +475,7 @@ async def test_transparency_log_counts_accesses_with_who_and_when(db):
             db, GUILD, ORG, "cat.export", "cat roster", "rows=2", T0 + timedelta(days=day)
         )
     await audit.record(db, GUILD, ORG, "faq.add", "faq #1", "k", T0)  # not shown
-    lines = await privacy.transparency(db, GUILD, T0 - timedelta(days=1))
+    lines = await privacy.transparency_log(db, GUILD, T0 - timedelta(days=1))
     exports = [x for x in lines if x.action == "cat.export"]
     assert [(x.actor_id, x.count, x.first_at, x.last_at) for x in exports] == [
         (ORG, 3, T0, T0 + timedelta(days=2))
