@@ -24,7 +24,7 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.db import Database
 from bot.glue import ui
-from bot.glue.delivery_worker import DeliveryWorker
+from bot.glue.delivery_worker import RATE_PER_SECOND, DeliveryWorker
 from bot.glue.scheduler import Scheduler
 from bot.ops.status import Heartbeat
 
@@ -60,7 +60,7 @@ class Rankfile(commands.Bot):
         connector: aiohttp.BaseConnector | None = None,
         clock: Clock | None = None,
         sync_commands: bool = True,
-        delivery_rate: float = 47.0,
+        delivery_rate: float = RATE_PER_SECOND,
         **options: Any,
     ) -> None:
         # The least the features need: guild and channel events, no privileged intents.

@@ -40,8 +40,10 @@ log = logging.getLogger("rankfile.delivery")
 
 MAX_ATTEMPTS = 5
 # Sends at once: Discord answers a post in 100-300 ms, so about rate x latency are needed to
-# keep the pacer's 45 a second busy (a first DM is two requests in a row).
+# keep the pacer's 47 a second busy (a first DM is two requests in a row).
 CONCURRENCY = 20
+# Discord allows 50 requests a second per bot; the rest is left for interactions' answers.
+RATE_PER_SECOND = 47.0
 BACKOFF_BASE = 2.0  # seconds: 2, 4, 8, 16 between attempts, with jitter
 # A send that takes longer is abandoned and retried (same nonce, so never posted twice).
 SEND_TIMEOUT = 90.0
@@ -89,7 +91,7 @@ class DeliveryWorker:
         clock: Clock,
         *,
         concurrency: int = CONCURRENCY,
-        rate_per_second: float = 45.0,
+        rate_per_second: float = RATE_PER_SECOND,
         send_timeout: float = SEND_TIMEOUT,
     ) -> None:
         self.bot = bot
