@@ -172,3 +172,16 @@ def test_modules_a_reader_can_hold():
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+def test_every_package_ships():
+    """A non-editable install (`pip install .`, the Dockerfile) holds every package and data/."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
+    on_disk = {
+        module_name(p.parent)
+        for p in (*ROOT.glob("bot/**/__init__.py"), *ROOT.glob("cogs/**/__init__.py"))
+    }
+    assert set(config["setuptools"]["packages"]) - {"bot.data"} == on_disk
+    assert config["setuptools"]["package-dir"]["bot.data"] == "data"
