@@ -144,6 +144,10 @@ class Rankfile(commands.Bot):
             key=self.settings.database_key,
         )
 
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        # Discord drops an interaction not answered within 3 s: defer any slow handler's.
+        await ui.acknowledge_in_time(interaction)
+
     async def on_socket_event_type(self, event_type: str) -> None:
         """Note that Discord spoke (written at most every 30 s) for `rankfile status`."""
         await self.heartbeat.heard(event_type, self.clock.now(), len(self.guilds))
