@@ -538,6 +538,17 @@ DECLARATION: tuple[Use, ...] = (
         "deleted (reopened if the bot ever needs to DM them again)",
         purge=KEEP,  # not a server's data: other servers may still DM the member
     ),
+    Use(
+        "dm_closed",
+        "dm_closed",
+        "user_id",
+        None,
+        (_id("user_id", "the member's DMs were found closed this week (not tried again)"),),
+        ("closed_at",),
+        DELETE,
+        "deleted",
+        purge=KEEP,  # not a server's data: it spares the member's other servers a refused DM
+    ),
 )
 
 # Columns the schema test would flag as able to hold a member's id or text, which do not.
