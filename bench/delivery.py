@@ -257,7 +257,7 @@ if __name__ == "__main__":
         "--rate",
         type=float,
         default=47.0,
-        help="the bot's pacer in requests a second (Rankfile's delivery_rate; it ships 45)",
+        help="the bot's pacer in requests a second (Rankfile's delivery_rate; it ships 47)",
     )
     parser.add_argument("--seed", type=int, default=None, help="where the crash happens")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)

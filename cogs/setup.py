@@ -61,7 +61,8 @@ def check_embed(checks: list[doctor.Check]) -> dict:
     """The doctor's verdicts as one embed: a line per check, the fix under each failure."""
     lines = []
     for c in checks:
-        lines.append(f"{'✅' if c.ok else '❌'} **{c.name}**: {c.detail}")
+        mark = {"PASS": "✅ ok", "WARN": "⚠️ to do", "FAIL": "❌ problem"}[c.verdict]
+        lines.append(f"{mark} · **{c.name}**: {c.detail}")
         if c.fix:
             lines.append(f"↳ fix: {c.fix}")
     bad = sum(not c.ok for c in checks)

@@ -176,6 +176,10 @@ async def seed(db: Database, guild: int, user: int, organizer: int) -> None:
         (user, user + 5000),
     )
     await ex(
+        "INSERT INTO dm_closed (user_id, closed_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        (user, now),
+    )
+    await ex(
         "INSERT INTO privacy_guild (guild_id, closed_by, checklist_acknowledged_by,"
         " updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (guild, organizer, organizer, now),

@@ -134,10 +134,21 @@ PERSONAL_DATA: tuple[Use | NotPersonal, ...] = (
         "user_id",
         None,
         (holds_id("user_id", "the member's DM channel, opened once and reused"),),
-        ("channel_id",),
+        ("channel_id", "opened_at"),
         DELETE,
         "deleted (reopened if the bot ever needs to DM them again)",
         purge=KEEP,  # not a server's data: other servers may still DM the member
+    ),
+    Use(
+        "dm_closed",
+        "dm_closed",
+        "user_id",
+        None,
+        (holds_id("user_id", "the member's DMs were found closed this week (not tried again)"),),
+        ("closed_at",),
+        DELETE,
+        "deleted",
+        purge=KEEP,  # not a server's data: it spares the member's other servers a refused DM
     ),
     NotPersonal("meta", ("key", "value"), "the bot's own bookkeeping"),
     NotPersonal("guild_settings", ("timezone",), "a server setting"),

@@ -6,11 +6,12 @@ discord.py sends, always with explicit allowed mentions.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import secrets
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import discord
@@ -24,6 +25,12 @@ log = logging.getLogger("rankfile")
 
 # Nothing the bot says pings anyone unless a command means it to.
 NO_PINGS = discord.AllowedMentions.none()
+# Discord drops an interaction whose first answer comes after 3 s. A handler that has not
+# answered within this budget is deferred for it, so the member sees "thinking" at once.
+ANSWER_BUDGET = 0.5
+_ANSWER_LOCK = "rankfile.answer_lock"
+_TRIED = "rankfile.answer_tried"  # a first answer was sent (even if Discord refused it)
+_PUBLIC_IF = "public_if"
 
 
 def to_embed(data: dict) -> discord.Embed:
@@ -34,6 +41,95 @@ def to_embed(data: dict) -> discord.Embed:
 def to_file(name: str, data: bytes) -> discord.File:
     """Bytes as an attachment."""
     return discord.File(io.BytesIO(data), filename=name)
+
+
+def _answer_lock(interaction: discord.Interaction) -> asyncio.Lock:
+    """One first answer per interaction: the handler's and the watchdog's never cross."""
+    lock = interaction.extras.get(_ANSWER_LOCK)
+    if lock is None:
+        lock = interaction.extras[_ANSWER_LOCK] = asyncio.Lock()
+    return lock
+
+
+def answers_in_public(when: Callable[[Any], bool]) -> Callable[[Any], Any]:
+    """Mark a slash command whose answer is public when `when(namespace)` is true (every other
+    command answers privately), so that a deferral keeps the answer's visibility."""
+
+    def mark(command: Any) -> Any:
+        extras = getattr(command, "extras", None)
+        if extras is None:  # a plain callback, before app_commands.command wraps it
+            command.__rankfile_public_if__ = when
+        else:
+            extras[_PUBLIC_IF] = when
+        return command
+
+    return mark
+
+
+def _answers_publicly(interaction: discord.Interaction) -> bool:
+    command = interaction.command
+    if command is None:
+        return False
+    when = command.extras.get(_PUBLIC_IF) or getattr(
+        getattr(command, "callback", None), "__rankfile_public_if__", None
+    )
+    return bool(when and when(interaction.namespace))
+
+
+async def acknowledge_in_time(
+    interaction: discord.Interaction, budget: float = ANSWER_BUDGET
+) -> None:
+    """The one acknowledgement path: called for every interaction as it arrives, it defers the
+    interaction when its handler has not answered within `budget` seconds.
+
+    A slash command or a form sent from one shows "thinking", privately unless the command
+    answers in public; a button, a select or a form opened from a message is deferred as an
+    update of that message, after which the handler may still edit it or send new messages.
+    Autocomplete cannot be deferred (its answers must simply be fast)."""
+    if interaction.type is discord.InteractionType.autocomplete:
+        return
+    await asyncio.sleep(budget)
+    async with _answer_lock(interaction):
+        if interaction.response.is_done() or interaction.extras.get(_TRIED):
+            return
+        try:
+            if interaction.type is discord.InteractionType.application_command:
+                public = _answers_publicly(interaction)
+                await interaction.response.defer(ephemeral=not public, thinking=True)
+            elif interaction.message is not None:
+                await interaction.response.defer()
+            else:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+        except discord.HTTPException:
+            log.warning("could not defer an interaction in time")
+
+
+async def open_form(interaction: discord.Interaction, modal: discord.ui.Modal) -> None:
+    """Open a form (modal). A form can only be the first answer: when the interaction was
+    already deferred (a slow moment), the member gets a button that opens it instead."""
+    async with _answer_lock(interaction):
+        if not interaction.response.is_done():
+            interaction.extras[_TRIED] = True
+            await interaction.response.send_modal(modal)
+            return
+    await interaction.followup.send(
+        "The form is ready:",
+        view=_OpenForm(modal, owner_id=interaction.user.id),
+        ephemeral=True,
+        allowed_mentions=NO_PINGS,
+    )
+
+
+async def defer(interaction: discord.Interaction, *, ephemeral: bool = True) -> None:
+    """Defer now, before slow work whose answer follows (a chart, a file, a call to Discord)."""
+    async with _answer_lock(interaction):
+        if interaction.response.is_done():
+            return
+        interaction.extras[_TRIED] = True
+        if interaction.type is discord.InteractionType.component:
+            await interaction.response.defer()
+        else:
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
 
 
 async def reply(
@@ -55,10 +151,12 @@ async def reply(
     }
     if view is not None:
         kwargs["view"] = view
-    if interaction.response.is_done():
-        await interaction.followup.send(**kwargs)
-    else:
-        await interaction.response.send_message(**kwargs)
+    async with _answer_lock(interaction):
+        if not interaction.response.is_done():
+            interaction.extras[_TRIED] = True
+            await interaction.response.send_message(**kwargs)
+            return
+    await interaction.followup.send(**kwargs)
 
 
 async def update(
@@ -75,10 +173,12 @@ async def update(
         "view": view,
         "allowed_mentions": NO_PINGS,
     }
-    if interaction.response.is_done():
-        await interaction.edit_original_response(**kwargs)
-    else:
-        await interaction.response.edit_message(**kwargs)
+    async with _answer_lock(interaction):
+        if not interaction.response.is_done():
+            interaction.extras[_TRIED] = True
+            await interaction.response.edit_message(**kwargs)
+            return
+    await interaction.edit_original_response(**kwargs)
 
 
 def _error_embed(text: str) -> dict:
@@ -188,6 +288,18 @@ class RoutedButton(discord.ui.Button):
 
     def is_dispatchable(self) -> bool:
         return False
+
+
+class _OpenForm(View):
+    """One button that opens a form the interaction could no longer open itself."""
+
+    def __init__(self, modal: discord.ui.Modal, *, owner_id: int) -> None:
+        super().__init__(owner_id=owner_id)
+        self.modal = modal
+
+    @discord.ui.button(label="Open the form", style=discord.ButtonStyle.primary)
+    async def open(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await open_form(interaction, self.modal)
 
 
 class Modal(discord.ui.Modal):
