@@ -21,7 +21,7 @@ from bot.core.clock import ManualClock
 from bot.core.config import Settings
 from bot.glue.app import Rankfile
 from bot.sandbox.driver import Driver
-from bot.sandbox.fake_discord import FakeDiscord
+from bot.sandbox.fake import FakeDiscord
 
 START = datetime(2024, 7, 10, 17, 0, tzinfo=UTC)
 

@@ -34,7 +34,7 @@ from bot.core.config import Settings  # noqa: E402
 from bot.glue import ui
 from bot.glue.app import Rankfile  # noqa: E402
 from bot.sandbox.driver import Driver  # noqa: E402
-from bot.sandbox.fake_discord import FakeDiscord  # noqa: E402
+from bot.sandbox.fake import FakeDiscord  # noqa: E402
 from tests.support import T0  # noqa: E402
 
 CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"

@@ -22,7 +22,7 @@ from bot.core.clock import ManualClock
 from bot.core.config import Settings
 from bot.glue.app import Rankfile
 from bot.sandbox.driver import Driver
-from bot.sandbox.fake_discord import FakeDiscord
+from bot.sandbox.fake import FakeDiscord
 from tests.support import T0
 
 
