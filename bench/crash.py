@@ -35,7 +35,7 @@ from bench._harness import percentile  # noqa: E402
 from bot.sandbox import crash  # noqa: E402
 
 
-async def run(name: str, args: argparse.Namespace, rng: random.Random, kills: int):  # noqa: ANN201
+async def run(name: str, args: argparse.Namespace, rng: random.Random, kills: int):
     with tempfile.TemporaryDirectory(prefix="rankfile-bench-crash-") as tmp:
         if name == "broadcast":
             return await crash.broadcast(Path(tmp), rng, members=args.members, kills=kills)

@@ -95,7 +95,7 @@ class Bench:
         self.fake.rate_limit(GLOBAL_LIMIT, ROUTE_LIMITS)
         config = {
             "port": self.fake.port,
-            "cert": self.fake._cert_pem.decode(),  # noqa: SLF001 - the bench's own fake
+            "cert": self.fake._cert_pem.decode(),  # the bench's own fake
             "token": self.fake.token,
             "db": str(self.db_path),
             "rate": self.rate,

@@ -42,7 +42,7 @@ class Rig:
         return self.driver.bot  # type: ignore[return-value]
 
     @property
-    def db(self):  # noqa: ANN201
+    def db(self):
         """The running bot's database."""
         return self.bot.db
 
