@@ -37,7 +37,7 @@ async def populate(db: Database, n: int) -> None:
             await seed(db, GUILD, BASE + i, BASE + (i + 1) % n)
 
 
-async def timed(samples: int, action) -> list[float]:  # noqa: ANN001
+async def timed(samples: int, action) -> list[float]:
     out = []
     for i in range(samples):
         start = time.perf_counter()

@@ -75,7 +75,7 @@ async def startup(tmp: Path) -> None:
     started = time.perf_counter()
     await scheduler.start()
     took = time.perf_counter() - started
-    jobs = len(scheduler._aps.get_jobs()) if scheduler._aps else 0  # noqa: SLF001
+    jobs = len(scheduler._aps.get_jobs()) if scheduler._aps else 0
     scheduler.shutdown()
     # Baseline: every pending timer as an APScheduler job, as without a horizon.
     aps = AsyncIOScheduler(timezone=UTC)

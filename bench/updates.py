@@ -35,7 +35,7 @@ TOPICS = ["wages", "AI", "benefits", "working conditions", "subcontracting"]
 STATUSES = ["negotiating", "tentative_agreement", "summary_released", "ratified"]
 
 
-async def fill(bot) -> None:  # noqa: ANN001
+async def fill(bot) -> None:
     """The no-op command, 50 units with histories and 5,000 updates (bulk inserts)."""
 
     @app_commands.command(name="noop", description="Answers ok (benchmark baseline)")

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from bot.core import backups
 from bot.core.db import Database
 from bot.ops import doctor
-from bot.sandbox.fake_discord import FakeDiscord
+from bot.sandbox.fake import FakeDiscord
 from tests.support import T0, fresh_db
 
 GUILD_ID = 100

@@ -14,7 +14,7 @@ from bot import cat, demo
 from bot.core import charts, guild_settings, units
 from bot.core.clock import ManualClock
 from bot.sandbox.driver import Driver
-from bot.sandbox.fake_discord import FakeDiscord, FakeRole
+from bot.sandbox.fake import FakeDiscord, FakeRole
 from tests.e2e.conftest import Rig, bot_factory
 from tests.support import T0
 

@@ -22,7 +22,7 @@ from bot.core.db import MIGRATIONS_DIR, Database, DatabaseTooNew, load_migration
 from bot.glue.app import Rankfile
 from bot.ops import status
 from bot.sandbox import repl as sandbox
-from bot.sandbox.fake_discord import EMBED_LINKS, MANAGE_EVENTS, SEND_MESSAGES
+from bot.sandbox.fake import EMBED_LINKS, MANAGE_EVENTS, SEND_MESSAGES
 from tests.e2e.conftest import bot_factory
 from tests.support import T0
 

@@ -14,7 +14,7 @@ import sqlite3
 from typing import Any
 
 from bot import demo
-from bot.sandbox.fake_discord import ADMINISTRATOR, FakeDiscord
+from bot.sandbox.fake import ADMINISTRATOR, FakeDiscord
 from tests.hardening.harness import (
     ATTACHMENT,
     CHANNEL,
