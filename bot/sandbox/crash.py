@@ -41,6 +41,7 @@ from bot.core import delivery, render, timers, units
 from bot.core.config import Settings
 from bot.core.db import Database, to_db
 from bot.glue.app import Rankfile, cog_modules
+from bot.glue.delivery_worker import RATE_PER_SECOND
 from bot.sandbox.driver import ActionResult, Driver, DriverError
 from bot.sandbox.fake import FakeDiscord, FakeResolver
 
@@ -81,7 +82,7 @@ async def child(config: dict[str, Any]) -> None:
         Settings(db_path=Path(config["db"])),
         connector=connector,
         guild_ready_timeout=0.05,
-        delivery_rate=config.get("rate", 45.0),
+        delivery_rate=config.get("rate", RATE_PER_SECOND),
     )
     await bot.start(config["token"])
 
@@ -148,7 +149,7 @@ class RemoteDriver(Driver):
 class CrashRig:
     """The fake in this process, the bot in a child process killed and restarted at will."""
 
-    def __init__(self, workdir: Path, *, rate: float = 45.0) -> None:
+    def __init__(self, workdir: Path, *, rate: float = RATE_PER_SECOND) -> None:
         self.workdir = workdir
         self.spare: subprocess.Popen[bytes] | None = None
         self.db_path = workdir / "crash.db"
