@@ -291,7 +291,7 @@ async def send(
         if when:
             detail += f", at {timeparse.discord_timestamp(when, 'f')}"
         if announcement.dm_subscribers:
-            detail += f", DM to subscribers ({len(members)} now)"
+            detail += f", DM to subscribers ({render.count(len(members), 'member', 'members')} now)"
         await audit.record(
             db, guild_id, actor_id, action, f"#{announcement_id} {announcement.title}", detail, now
         )
@@ -375,7 +375,7 @@ async def cancel(
             actor_id,
             "announcement.cancel",
             f"#{announcement_id} {announcement.title}",
-            f"{stopped} deliveries stopped",
+            f"{render.count(stopped, 'delivery', 'deliveries')} stopped",
             now,
         )
     return stopped

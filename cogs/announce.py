@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot import announcements, subscriptions
 from bot.announcements import Announcement
-from bot.core import delivery, guild_settings, timeparse
+from bot.core import delivery, guild_settings, render, timeparse
 from bot.core.errors import UserError
 from bot.core.render import Colour, embed, truncate
 from bot.glue import ui
@@ -158,7 +158,11 @@ def preview_embed(draft: Announcement, zone: str, dms: int | None) -> dict:
             ("When", _when_text(draft, zone), False),
             (
                 "DMs",
-                f"{dms} subscribers of announcements" if dms is not None else "None",
+                (
+                    f"{render.count(dms, 'subscriber', 'subscribers')} of announcements"
+                    if dms is not None
+                    else "None"
+                ),
                 True,
             ),
         ],
@@ -210,9 +214,12 @@ class SendButton(
         else:
             head = f"Sent: announcement #{done.id} is on its way to <#{done.channel_id}>."
         if done.dm_subscribers and done.scheduled_for:
-            head += f" Members subscribed then will get it by DM ({dms} are now)."
+            head += (
+                " Members subscribed then will get it by DM "
+                f"({render.count(dms, 'member is', 'members are')} now)."
+            )
         elif done.dm_subscribers:
-            head += f" {dms} subscribers will get it by DM."
+            head += f" {render.count(dms, 'subscriber', 'subscribers')} will get it by DM."
         head += f" `/announce status id:{done.id}` shows the delivery."
         await ui.update(interaction, head, embeds=[announcements.embed(done)], view=None)
 
@@ -364,7 +371,7 @@ class Announce(commands.Cog):
             embeds=[
                 embed(
                     f"Announcement #{id} cancelled",
-                    f"{stopped} {'delivery' if stopped == 1 else 'deliveries'} stopped; "
+                    f"{render.count(stopped, 'delivery', 'deliveries')} stopped; "
                     "anything already posted stays.",
                     colour=Colour.SUCCESS,
                 )
@@ -403,7 +410,7 @@ class Announce(commands.Cog):
         if a.dm_subscribers and a.scheduled_for and a.scheduled_for > self.bot.clock.now():
             description += " · DMs to the subscribers of that time"
         elif a.dm_subscribers:
-            description += f" · {found.subscribers} DMs to subscribers"
+            description += f" · {render.count(found.subscribers, 'DM', 'DMs')} to subscribers"
         if a.state == "draft":
             description += "\nStill a draft: press Send on its preview."
         elif a.state == "cancelled":

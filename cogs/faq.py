@@ -210,7 +210,7 @@ class Faq(commands.Cog):
                 "No confident answer in the FAQ",
                 "I couldn't find an answer to that in the FAQ, and I'd rather say so than guess. "
                 "Ask the bargaining committee with the button below or `/ask committee`"
-                + (": or look at these close questions." if close else "."),
+                + (", or look at these close questions below." if close else "."),
                 fields=[(questions.ASKED_FIELD, truncate(question.strip() or "—", 1000), False)],
                 colour=Colour.WARNING,
             )

@@ -13,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import privacy
+from bot.core import render
 from bot.core.render import Colour, embed
 from bot.glue import ui
 from bot.glue.app import Rankfile
@@ -112,7 +113,7 @@ class Privacy(commands.Cog):
                 embed(
                     "Your data",
                     f"Attached: everything rankfile holds about you in this server "
-                    f"({held} kind{'s' if held != 1 else ''} of record). Only you see this. "
+                    f"({render.count(held, 'kind', 'kinds')} of record). Only you see this. "
                     "`/privacy delete` erases it.",
                     colour=Colour.INFO,
                 )

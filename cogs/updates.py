@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import tracker, updates
-from bot.core import guild_settings, units
+from bot.core import guild_settings, render, units
 from bot.core.errors import Conflict, UserError
 from bot.core.render import Colour, Limits, embed, truncate
 from bot.glue import choices, permissions, ui
@@ -102,8 +102,8 @@ class UpdateForm(ui.Modal):
         shown["title"] = truncate("Preview · " + title, Limits.TITLE)
         await ui.reply(
             interaction,
-            f"This goes to the updates channel and by DM to **{len(readers)}** "
-            f"subscriber{'' if len(readers) == 1 else 's'}. Publish it?",
+            "This goes to the updates channel and by DM to "
+            f"**{render.count(len(readers), 'subscriber', 'subscribers')}**. Publish it?",
             embeds=[shown],
             view=PublishView(self.cog, draft, interaction.user.id),
             ephemeral=True,
@@ -215,7 +215,7 @@ class ReachedForm(ui.Modal):
         )
         await ui.reply(
             interaction,
-            f"Thank you: {count} coworker{'' if count == 1 else 's'} reached. Press again later "
+            f"Thank you: {render.count(count, 'coworker', 'coworkers')} reached. Press again later "
             "to update your number.",
             ephemeral=True,
         )
@@ -303,7 +303,8 @@ class CascadeView(ui.View):
         )  # fmt: skip
         await ui.update(
             interaction,
-            f"Cascade #{started.id} sent to {sum(counts.values())} volunteers. "
+            f"Cascade #{started.id} sent to "
+            f"{render.count(sum(counts.values()), 'volunteer', 'volunteers')}. "
             f"`/update cascade-status id: {started.id}` follows it.",
             view=None,
         )
@@ -507,7 +508,7 @@ class Updates(commands.Cog):
         points = cascade.clean_points(talking_points)
         counts = await cascade.audience(self.bot.db, interaction.guild_id, id)
         lines = [
-            f"**{code}**: {n} volunteer{'' if n == 1 else 's'}"
+            f"**{code}**: {render.count(n, 'volunteer', 'volunteers')}"
             + (" (none: nobody in this unit will be messaged)" if n == 0 else "")
             for code, n in counts.items()
         ]

@@ -14,6 +14,7 @@ from bot.core.render import (
     Colour,
     Limits,
     allowed_mentions,
+    count,
     defang,
     embed,
     embed_length,
@@ -383,3 +384,11 @@ def test_colours_are_distinct_rgb_ints() -> None:
 def test_embed_timestamp_is_utc() -> None:
     e = embed("x", timestamp=datetime(2024, 7, 13, 19, 0, tzinfo=UTC))
     assert e["timestamp"] == "2024-07-13T19:00:00+00:00"
+
+
+def test_count_agrees_with_its_number() -> None:
+    assert count(1, "subscriber", "subscribers") == "1 subscriber"
+    assert count(2, "subscriber", "subscribers") == "2 subscribers"
+    assert count(0, "volunteer", "volunteers") == "0 volunteers"
+    assert count(1, "delivery", "deliveries") == "1 delivery"
+    assert count(12500, "member", "members") == "12,500 members"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot import faq
 from bot.cli import server_of
+from bot.core import render
 from bot.core.config import Settings
 from bot.core.db import Database, DatabaseError
 from bot.core.errors import UserError
@@ -40,7 +41,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             text = await faq.export_entries(db, guild_id)
             await asyncio.to_thread(Path(args.file).write_text, text, encoding="utf-8")
             count = len(await faq.all_entries(db, guild_id))
-            print(f"exported {count} entries to {args.file}")
+            print(f"exported {render.count(count, 'entry', 'entries')} to {args.file}")
         else:
             found = await faq.search(db, guild_id, args.question, limit=args.limit)
             if args.json:

@@ -18,6 +18,7 @@ __all__ = [
     "Colour",
     "Limits",
     "allowed_mentions",
+    "count",
     "defang",
     "embed",
     "embed_length",
@@ -342,6 +343,15 @@ def _find_cut(window: str, limit: int) -> int:
         if window[index].isspace():
             return index
     return limit
+
+
+def count(n: int, singular: str, plural: str) -> str:
+    """A number and its noun, agreeing: "1 subscriber", "2 subscribers", "0 subscribers".
+
+    The one way counts are said (shaped like gettext's ngettext, so a translation catalogue
+    can take it over): give both forms, never "volunteer(s)". Thousands get a separator.
+    """
+    return f"{n:,} {singular if n == 1 else plural}"
 
 
 def defang(text: str) -> str:

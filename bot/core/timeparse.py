@@ -27,6 +27,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.core.errors import UserError
+from bot.core.render import count
 
 __all__ = [
     "TimeParseError",
@@ -455,20 +456,20 @@ def format_duration(td: timedelta) -> str:
         raise ValueError("format_duration needs a duration of zero or more")
     seconds = int(td.total_seconds())
     if seconds < 60:
-        return _plural(seconds, "second")
+        return count(seconds, "second", "seconds")
     days, rest = divmod(seconds, 86_400)
     hours, rest = divmod(rest, 3_600)
     minutes = rest // 60
     parts = [
-        _plural(value, unit)
-        for value, unit in ((days, "day"), (hours, "hour"), (minutes, "minute"))
+        count(value, one, many)
+        for value, one, many in (
+            (days, "day", "days"),
+            (hours, "hour", "hours"),
+            (minutes, "minute", "minutes"),
+        )
         if value
     ]
     return " ".join(parts)
-
-
-def _plural(value: int, unit: str) -> str:
-    return f"{value} {unit}" if value == 1 else f"{value} {unit}s"
 
 
 def discord_timestamp(dt: datetime, style: str = "F") -> str:

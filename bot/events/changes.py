@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.core import audit, guild_settings, timeparse, timers
+from bot.core import audit, guild_settings, render, timeparse, timers
 from bot.core.db import Database, to_db
 from bot.core.delivery import Target, enqueue
 from bot.core.errors import Conflict, UserError
@@ -78,7 +78,7 @@ async def create(
             actor_id,
             "event.create",
             f"event:{event_id}",
-            f"{draft.kind}, {count} reminders",
+            f"{draft.kind}, {render.count(count, 'reminder', 'reminders')}",
             now,
         )
     return event
@@ -165,7 +165,8 @@ async def edit(
             actor_id,
             "event.edit",
             f"event:{event_id}",
-            f"{', '.join(changed) or 'nothing'}; {count} reminders pending",
+            f"{', '.join(changed) or 'nothing'}; "
+            f"{render.count(count, 'reminder', 'reminders')} pending",
             now,
         )
     return updated
@@ -214,7 +215,8 @@ async def cancel(
             actor_id,
             "event.cancel",
             f"event:{event_id}",
-            f"{stopped} pending reminders cancelled; {len(members)} members told",
+            f"{render.count(stopped, 'pending reminder', 'pending reminders')} cancelled; "
+            f"{render.count(len(members), 'member', 'members')} told",
             now,
         )
     return event, len(members)

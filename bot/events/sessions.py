@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.core import audit, timeparse, timers
+from bot.core import audit, render, timeparse, timers
 from bot.core.db import Database, to_db
 from bot.core.delivery import Target, enqueue
 from bot.core.errors import Conflict, NotFound, UserError
@@ -83,7 +83,7 @@ async def add_session(
             actor_id,
             "event.session_add",
             f"event:{event_id}",
-            f"session {session_id}; {count} reminders pending",
+            f"session {session_id}; {render.count(count, 'reminder', 'reminders')} pending",
             now,
         )
     return event, next(s for s in event.sessions if s.id == session_id)
@@ -134,7 +134,7 @@ async def cancel_session(
             actor_id,
             "event.session_cancel",
             f"event:{event_id}",
-            f"session {session.id}; {len(rows)} members told",
+            f"session {session.id}; {render.count(len(rows), 'member', 'members')} told",
             now,
         )
     cancelled = next(s for s in event.sessions if s.id == session.id)

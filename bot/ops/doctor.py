@@ -21,6 +21,7 @@ from typing import Any
 from bot.core import backups, encryption, guild_settings
 from bot.core.db import Database, DatabaseError, DatabaseTooNew
 from bot.core.guild_settings import GuildSettings
+from bot.core.render import count
 
 # Permission bits (https://discord.com/developers/docs/topics/permissions).
 ADMINISTRATOR = 1 << 3
@@ -418,7 +419,7 @@ async def discord_checks(
         return checks
     else:
         names = ", ".join(str(g.get("name")) for g in guilds)
-        checks.append(passed("servers", f"in {len(guilds)} server(s): {names}"))
+        checks.append(passed("servers", f"in {count(len(guilds), 'server', 'servers')}: {names}"))
     for g in guilds:
         gid = int(g["id"])
         try:
@@ -464,7 +465,7 @@ async def database_checks(db: Database, backup_dir: Path, now: datetime) -> list
         checks.append(
             failed(
                 "schema",
-                f"at version {version}, {len(pending)} migration(s) pending",
+                f"at version {version}, {count(len(pending), 'migration', 'migrations')} pending",
                 "start the bot: it backs up, then migrates (or `rankfile db migrate`)",
             )
         )

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.core import backups, delivery, timers
 from bot.core.db import Database, from_db, to_db
+from bot.core.render import count
 
 # The bot writes the heartbeat no more often than this (gateway events can be many a second).
 WRITE_EVERY = timedelta(seconds=30)
@@ -192,7 +193,7 @@ def problems(
         status.now - status.oldest_pending_due > stuck_after
     ):
         found.append(
-            f"{status.deliveries_pending} deliveries stuck, the oldest due "
+            f"{count(status.deliveries_pending, 'delivery', 'deliveries')} stuck, the oldest due "
             f"{_ago(status.now, status.oldest_pending_due)} ago: read the bot's log"
         )
     if status.sending_paused:
@@ -215,7 +216,7 @@ def _ago(now: datetime, then: datetime) -> str:
         return f"{seconds // 60} min"
     if seconds < 172800:
         return f"{seconds // 3600} h {seconds % 3600 // 60} min"
-    return f"{seconds // 86400} days"
+    return count(seconds // 86400, "day", "days")
 
 
 def render(status: Status) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.core import audit, units
+from bot.core import audit, render, units
 from bot.core.db import Database, from_db, to_db
 from bot.core.errors import Conflict, NotFound, UserError
 from bot.core.render import Colour, embed, truncate
@@ -177,7 +177,7 @@ def proposals_embed(
         lines = []
         for p in items:
             days = days_between(p.last_exchange_at, now, zone)
-            ago = "today" if days == 0 else f"{days} day{'' if days == 1 else 's'} ago"
+            ago = "today" if days == 0 else f"{render.count(days, 'day', 'days')} ago"
             who = "the union's" if p.whose_move == "union" else "the employer's"
             line = (
                 f"`#{p.id}` **{truncate(p.title, 80)}** · {who} move · last exchange "
@@ -190,6 +190,6 @@ def proposals_embed(
     return embed(
         f"At the table: {unit.label}",
         truncate(text, 4000),
-        footer=f"{len(items)} open item{'' if len(items) == 1 else 's'}",
+        footer=render.count(len(items), "open item", "open items"),
         colour=Colour.INFO,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.core import audit, units
+from bot.core import audit, render, units
 from bot.core.db import Database, from_db, to_db
 from bot.core.errors import UserError
 from bot.core.render import truncate
@@ -117,7 +117,7 @@ def withheld_text(w: Withheld, now: datetime, zone: str) -> str:
     text = f"🔒 Details withheld: {truncate(w.reason, 200)} · expected {expected}"
     overdue = days_between(w.expected_at, now, zone)
     if overdue > 0:
-        text += f" · **overdue by {overdue} day{'' if overdue == 1 else 's'}**"
+        text += f" · **overdue by {render.count(overdue, 'day', 'days')}**"
     return text
 
 

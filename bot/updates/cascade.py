@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core import audit, delivery, timers
+from bot.core import audit, delivery, render, timers
 from bot.core.db import Database, from_db, to_db
 from bot.core.errors import NotFound, UserError
 from bot.core.render import Colour, embed, message, truncate
@@ -207,7 +207,7 @@ async def start(
         )  # fmt: skip
         await audit.record(
             db, guild_id, actor_id, "cascade.start", f"cascade {cascade_id}",
-            f"update {update_id}, {len(rows)} volunteers", now,
+            f"update {update_id}, {render.count(len(rows), 'volunteer', 'volunteers')}", now,
         )  # fmt: skip
         return await get(db, guild_id, cascade_id), counts
 
@@ -308,8 +308,9 @@ def status_embed(cascade: Cascade, figures: dict[str, list[UnitFigures]]) -> dic
         for f in rows:
             share = f" · {f.share:.0%} of {f.members:,} members" if f.share is not None else ""
             lines.append(
-                f"**{f.code}** · {f.confirmed} of {f.asked} volunteers confirmed · "
-                f"{f.reached} coworkers reached{share}"
+                f"**{f.code}** · {f.confirmed} of "
+                f"{render.count(f.asked, 'volunteer', 'volunteers')} confirmed · "
+                f"{render.count(f.reached, 'coworker', 'coworkers')} reached{share}"
             )
         fields.append(
             (f"As of {label}" if label != "now" else "Now", "\n".join(lines) or "—", False)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.core import units
+from bot.core import render, units
 from bot.core.db import Database, from_db
 from bot.core.errors import NotFound
 from bot.core.render import Colour, embed, truncate
@@ -236,6 +236,7 @@ def page_embed(result: Page, label: str | None = None) -> dict[str, Any]:
     return embed(
         title,
         "\n".join(lines),
-        footer=f"Page {result.page + 1} of {result.pages} · {result.total} updates",
+        footer=f"Page {result.page + 1} of {result.pages} · "
+        + render.count(result.total, "update", "updates"),
         colour=Colour.INFO,
     )

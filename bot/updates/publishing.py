@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import subscriptions
-from bot.core import audit, delivery, guild_settings, units
+from bot.core import audit, delivery, guild_settings, render, units
 from bot.core.db import Database, to_db
 from bot.core.errors import Conflict, UserError
 from bot.core.render import message
@@ -220,7 +220,7 @@ async def publish(
                 subject=f"update {update_id}",
             )
             await db.execute(SET_BROADCAST, (broadcast_id, update_id))
-            detail = f"{len(readers)} subscriber DMs"
+            detail = render.count(len(readers), "subscriber DM", "subscriber DMs")
         await audit.record(
             db, guild_id, author_id, "update.post", f"update {update_id}", detail, now
         )

@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import events
-from bot.core import timeparse
+from bot.core import render, timeparse
 from bot.core.errors import UserError
 from bot.core.render import embed, truncate
 from bot.events import calendar as calendar_ics
@@ -95,7 +95,7 @@ class EventsMembers(commands.Cog):
         await ui.reply(
             interaction,
             "Open the attached file to add "
-            + ("the event" if id is not None else f"{len(chosen)} events")
+            + ("the event" if id is not None else render.count(len(chosen), "event", "events"))
             + " to your calendar (times carry their zone).",
             files=[(name, data)],
             ephemeral=True,

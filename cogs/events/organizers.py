@@ -14,7 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import events
-from bot.core import guild_settings, timeparse, units
+from bot.core import guild_settings, render, timeparse, units
 from bot.core.errors import UserError
 from bot.core.render import Colour, embed, truncate
 from bot.glue import ui
@@ -346,7 +346,7 @@ class EventsOrganizers(commands.Cog):
         )
         lines = [
             f"Event #{id} cancelled. Its reminders are stopped; the announcements channel and "
-            f"{told} member{'s' if told != 1 else ''} who asked for reminders will be told."
+            f"{render.count(told, 'member', 'members')} who asked for reminders will be told."
         ]
         lines += await self._sync_discord(event)
         await ui.reply(interaction, "\n".join(lines), ephemeral=True)
@@ -371,7 +371,7 @@ class EventsOrganizers(commands.Cog):
             event, count = await events.set_offsets(
                 db, interaction.guild_id, id, interaction.user.id, chosen, now
             )
-            notes.append(f"Saved: {count} reminder{'s' if count != 1 else ''} pending.")
+            notes.append(f"Saved: {render.count(count, 'reminder', 'reminders')} pending.")
         in_force = await events.offsets_of(db, event)
         source = "this event's own" if event.reminder_offsets is not None else "the server default"
         lines = [f"Offsets ({source}): {events.describe_offsets(in_force, event.kind)}", ""]
@@ -490,7 +490,7 @@ class EventsOrganizers(commands.Cog):
         )
         lines = [
             f"Session {session} of #{id} cancelled; the others stay. "
-            f"{told} member{'s' if told != 1 else ''} who RSVPed will be told."
+            f"{render.count(told, 'member', 'members')} who RSVPed will be told."
         ]
         lines += await self._sync_discord(event)
         await ui.reply(interaction, "\n".join(lines), ephemeral=True)

@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import events
+from bot.core import render
 from bot.core.render import Colour, embed
 from bot.events import questions as tq
 from bot.glue import ui
@@ -245,7 +246,8 @@ class Townhall(commands.Cog):
         )
         await ui.reply(
             interaction,
-            f"Question #{question} merged into #{into}; #{into} now has {target.votes} votes.",
+            f"Question #{question} merged into #{into}; #{into} now has "
+            f"{render.count(target.votes, 'vote', 'votes')}.",
             ephemeral=True,
         )
 
@@ -258,7 +260,8 @@ class Townhall(commands.Cog):
         data = tq.export_csv(found, questions, _names(interaction, questions))
         await ui.reply(
             interaction,
-            f"{len(questions)} questions, ordered by votes (anonymous ones without an author).",
+            f"{render.count(len(questions), 'question', 'questions')}, ordered by votes "
+            "(anonymous ones without an author).",
             files=[(f"townhall-{event}-questions.csv", data)],
             ephemeral=True,
         )
@@ -288,7 +291,7 @@ class Townhall(commands.Cog):
                 embed(
                     "Recap posted",
                     f"Update #{update.id} is on its way to the updates channel; "
-                    f"{told} member{'s' if told != 1 else ''} whose questions were answered "
+                    f"{render.count(told, 'member', 'members')} whose questions were answered "
                     "will get a DM.",
                     colour=Colour.SUCCESS,
                 )

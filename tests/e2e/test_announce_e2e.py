@@ -240,7 +240,7 @@ async def test_a_scheduled_announcement_dms_the_subscribers_of_that_time(rig):
         await subscriptions.subscribe(rig.db, guild, rig.demo.user(name), "announcements", now)
     await write(rig, "when: tomorrow 9am dm_subscribers: true")
     sent = await rig.click("carol", "Send")
-    assert "2 are now" in sent.text
+    assert "2 members are now" in sent.text
     await subscriptions.unsubscribe(rig.db, guild, rig.demo.user("dave"), "announcements")
     await rig.restart()  # the DMs wait in the database, not in memory
     rig.clock.advance(hours=23)
