@@ -223,11 +223,18 @@ def channel_payload(announcement: Announcement) -> dict[str, Any]:
 
 
 def dm_payload(announcement: Announcement, guild_name: str | None = None) -> dict[str, Any]:
-    """The DM to a subscriber: the embed, no ping, and why they get it."""
+    """The DM to a subscriber: the embed, no ping, the subscription that caused it and a
+    "Stop these" button that ends it."""
     where = f" in {guild_name}" if guild_name else ""
     return render.message(
-        f"An announcement{where} (you subscribed to announcements; `/unsubscribe` stops them).",
+        f"An announcement{where}. {subscriptions.why_text('announcements')}",
         embeds=[embed(announcement)],
+        components=[
+            {
+                "type": 1,
+                "components": [subscriptions.stop_button(announcement.guild_id, "announcements")],
+            }
+        ],
     )
 
 

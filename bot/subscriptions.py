@@ -2,7 +2,10 @@
 
 A member subscribes to every update (`all`), to a topic, to a bargaining unit, or to
 announcements. `subscribers` answers the distinct user ids a publication must reach, so each
-member gets one DM however many of their subscriptions match.
+member gets one DM however many of their subscriptions match. Announcements reach only the
+members subscribed to announcements (`all` is every negotiation update, not announcements), so
+the DM can name the one subscription that caused it and its "Stop these" button
+(`stop_button`) or `/unsubscribe` stops them.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ OF_USER = (
 SUBSCRIBERS = """
 SELECT DISTINCT user_id FROM subscription
 WHERE guild_id = :guild AND (
-    kind = 'all'
+    (kind = 'all' AND NOT :announcements)
     OR (kind = 'announcements' AND :announcements)
     OR (kind = 'topic' AND target IN (SELECT value FROM json_each(:topics)))
     OR (kind = 'unit' AND unit_id IN (SELECT value FROM json_each(:units)))
@@ -43,6 +46,11 @@ WHERE guild_id = :guild AND (
 ORDER BY user_id
 """
 COUNT = "SELECT count(*) FROM subscription WHERE guild_id = ? AND kind = ? AND target = ?"
+# The "Stop these" button on a DM a subscription caused (cogs/subscriptions.py matches it): the
+# server is in the id because the button is pressed in a DM, outside the server.
+STOP_ID = "rf:sub:stop:{kind}:{guild_id}"
+STOP_PATTERN = r"rf:sub:stop:(?P<kind>announcements):(?P<guild_id>\d+)"
+LABELS = {"all": "All negotiation updates", "announcements": "Announcements"}
 
 
 @dataclass(frozen=True)
@@ -60,10 +68,8 @@ class Subscription:
     @property
     def label(self) -> str:
         """How the subscription is shown to its member."""
-        if self.kind == "all":
-            return "All negotiation updates"
-        if self.kind == "announcements":
-            return "Announcements"
+        if self.kind in LABELS:
+            return LABELS[self.kind]
         if self.kind == "topic":
             return f"Topic: {self.target}"
         return f"Unit: {self.unit_name or self.target}"
@@ -140,6 +146,24 @@ async def list_for(db: Database, guild_id: int, user_id: int) -> list[Subscripti
     return [_from_row(r) for r in await db.fetchall(OF_USER, (guild_id, user_id))]
 
 
+def stop_button(guild_id: int, kind: str) -> dict[str, Any]:
+    """The "Stop these" button of a DM caused by a subscription of this kind."""
+    return {
+        "type": 2,
+        "style": 2,
+        "label": "Stop these",
+        "custom_id": STOP_ID.format(kind=kind, guild_id=guild_id),
+    }
+
+
+def why_text(kind: str) -> str:
+    """Why a member got a DM, and how to stop it, naming the subscription that caused it."""
+    return (
+        f"You get this because you subscribed to **{LABELS[kind]}**: the button below, or "
+        f"`/unsubscribe what: {LABELS[kind]}`, stops them."
+    )
+
+
 async def subscribers(
     db: Database,
     guild_id: int,
@@ -149,7 +173,7 @@ async def subscribers(
     units: Iterable[int] = (),
 ) -> list[int]:
     """The distinct user ids subscribed to all updates, or to one of `topics` or `units`
-    (unit ids), or (with `announcements=True`) to announcements; ascending."""
+    (unit ids); with `announcements=True`, those subscribed to announcements; ascending."""
     params = {
         "guild": guild_id,
         "announcements": 1 if announcements else 0,

@@ -1,6 +1,9 @@
-"""/subscribe, /unsubscribe and /subscriptions: which updates a member gets by DM."""
+"""/subscribe, /unsubscribe and /subscriptions: which updates a member gets by DM; the
+"Stop these" button on the DMs a subscription caused."""
 
 from __future__ import annotations
+
+import re
 
 import discord
 from discord import app_commands
@@ -29,11 +32,54 @@ def _kind(what: str | None, topic: str | None, unit: str | None) -> str:
     return "topic" if topic else "unit" if unit else "all"
 
 
+class StopButton(
+    ui.ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=subscriptions.STOP_PATTERN,
+):
+    """ "Stop these" on a DM a subscription caused: ends that subscription (pressed in a DM, so
+    the server is in the custom_id)."""
+
+    def __init__(self, kind: str, guild_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Stop these",
+                custom_id=subscriptions.STOP_ID.format(kind=kind, guild_id=guild_id),
+            )
+        )
+        self.kind = kind
+        self.guild_id = guild_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> StopButton:
+        return cls(match["kind"], int(match["guild_id"]))
+
+    async def act(self, interaction: discord.Interaction) -> None:
+        bot: Rankfile = interaction.client  # type: ignore[assignment]
+        label = await subscriptions.unsubscribe(
+            bot.db, self.guild_id, interaction.user.id, self.kind
+        )
+        await ui.reply(
+            interaction,
+            f"Stopped: no more {label} by DM. `/subscribe what: "
+            f"{subscriptions.LABELS[self.kind]}` in the server starts them again.",
+            ephemeral=True,
+        )
+
+
 class Subscriptions(commands.Cog):
     """Members choose the updates they get by DM."""
 
     def __init__(self, bot: Rankfile) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(StopButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(StopButton)
 
     @app_commands.command(name="subscribe", description="Get negotiation updates by DM")
     @app_commands.describe(
@@ -51,21 +97,25 @@ class Subscriptions(commands.Cog):
         topic: str | None = None,
         unit: str | None = None,
     ) -> None:
+        kind = _kind(what, topic, unit)
         label = await subscriptions.subscribe(
             self.bot.db,
             interaction.guild_id,
             interaction.user.id,
-            _kind(what, topic, unit),
+            kind,
             self.bot.clock.now(),
             topic=topic,
             unit=unit,
         )
-        await ui.reply(
-            interaction,
+        text = (
             f"Subscribed to {label}: you will get them by DM (keep DMs from this server open). "
-            "`/subscriptions` lists yours, `/unsubscribe` stops one.",
-            ephemeral=True,
+            "`/subscriptions` lists yours, `/unsubscribe` stops one."
         )
+        if kind == "all":
+            text += (
+                " Announcements are a subscription of their own: `/subscribe what: Announcements`."
+            )
+        await ui.reply(interaction, text, ephemeral=True)
 
     @app_commands.command(name="unsubscribe", description="Stop getting some updates by DM")
     @app_commands.describe(

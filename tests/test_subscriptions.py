@@ -36,7 +36,8 @@ async def test_subscribers_are_distinct_and_matched_by_kind(db):
     assert await subscriptions.subscribers(
         db, GUILD, topics=["wages", "AI"], units=[u600.id, u700.id]
     ) == [1, 2, 3, 5]
-    assert await subscriptions.subscribers(db, GUILD, announcements=True) == [1, 4]
+    # Announcements reach only those subscribed to them: "all" is every negotiation update.
+    assert await subscriptions.subscribers(db, GUILD, announcements=True) == [4]
     assert await subscriptions.subscribers(db, OTHER_GUILD, topics=["wages"]) == [6]
 
 

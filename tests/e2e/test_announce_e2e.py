@@ -251,3 +251,42 @@ async def test_a_scheduled_announcement_dms_the_subscribers_of_that_time(rig):
         FIELDS["title"]
     ]
     assert rig.demo.user("dave") not in rig.fake.dm_channels
+
+
+async def test_an_announcement_dm_names_its_subscription_and_stop_these_stops_it(rig):
+    guild, now = rig.demo.guild_id, rig.clock.now()
+    await subscriptions.subscribe(rig.db, guild, rig.demo.user("alice"), "announcements", now)
+    # Dave subscribed to every negotiation update only: announcements are not among them.
+    await subscriptions.subscribe(rig.db, guild, rig.demo.user("dave"), "all", now)
+    await write(rig, "dm_subscribers: true")
+    await rig.click("carol", "Send")
+    await rig.settle()
+    assert rig.demo.user("dave") not in rig.fake.dm_channels
+    alice = rig.fake.dm_channels[rig.demo.user("alice")]
+    (dm,) = rig.fake.channel_messages(alice.id)
+    assert "subscribed to **Announcements**" in dm["content"]
+    assert "`/unsubscribe what: Announcements`" in dm["content"]
+
+    stopped = await rig.click("alice", "Stop these")
+    assert stopped.ephemeral and "no more announcements" in stopped.text
+    mine = await rig.command("alice", "/subscriptions")
+    assert "Announcements" not in mine.text
+    again = await rig.click("alice", "Stop these")
+    assert "not subscribed to announcements" in again.text
+
+    await write(rig, "dm_subscribers: true", {**FIELDS, "title": "A second one"})
+    await rig.click("carol", "Send")
+    await rig.settle()
+    titles = [e["title"] for m in rig.fake.channel_messages(alice.id) for e in m["embeds"]]
+    assert FIELDS["title"] in titles and "A second one" not in titles  # nothing more by DM
+
+
+async def test_unsubscribe_from_announcements_stops_their_dms(rig):
+    guild, now = rig.demo.guild_id, rig.clock.now()
+    await subscriptions.subscribe(rig.db, guild, rig.demo.user("alice"), "announcements", now)
+    done = await rig.command("alice", "/unsubscribe what: announcements")
+    assert "Unsubscribed from announcements" in done.text
+    await write(rig, "dm_subscribers: true")
+    await rig.click("carol", "Send")
+    await rig.settle()
+    assert rig.demo.user("alice") not in rig.fake.dm_channels
