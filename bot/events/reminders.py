@@ -55,6 +55,11 @@ REMIND_DMS = (
     "(SELECT 1 FROM vote_voted v WHERE v.event_id = s.event_id AND v.user_id = s.user_id) "
     "ORDER BY s.user_id"
 )
+# Whether one member will get the event's reminder DMs (pressed Remind me, not said voted).
+WILL_REMIND = (
+    "SELECT 1 FROM event_subscriber s WHERE s.event_id = ? AND s.user_id = ? AND NOT EXISTS "
+    "(SELECT 1 FROM vote_voted v WHERE v.event_id = s.event_id AND v.user_id = s.user_id)"
+)
 
 
 def parse_offsets(text: str, kind: str) -> tuple[int | str, ...] | None:
@@ -127,27 +132,79 @@ def planned(
     each window's opening; the others before the final close, only while a window is open
     (reminders pause between windows). Due times outside the event are left out.
     """
+    windows = [(s.id, s.starts_at, s.ends_at) for s in event.sessions if s.state == "scheduled"]
+    return _plan(event.kind, windows, offsets)
+
+
+def _plan(
+    kind: str,
+    windows: list[tuple[int, datetime, datetime | None]],
+    offsets: tuple[int | str, ...],
+) -> list[tuple[int, int | str, datetime, datetime]]:
     plan: list[tuple[int, int | str, datetime, datetime]] = []
-    live = [s for s in event.sessions if s.state == "scheduled"]
-    if event.kind == "vote":
-        if not live:
+    if kind == "vote":
+        if not windows:
             return plan
-        close = max(s.ends_at or s.starts_at for s in live)
+        close = max(ends or starts for _, starts, ends in windows)
         for offset in offsets:
             if offset == OPEN:
-                plan += [(s.id, OPEN, s.starts_at, s.ends_at or close) for s in live]
+                plan += [(key, OPEN, starts, ends or close) for key, starts, ends in windows]
                 continue
             due = close - timedelta(seconds=int(offset))
-            inside = [s for s in live if s.starts_at <= due < (s.ends_at or close)]
+            inside = [key for key, starts, ends in windows if starts <= due < (ends or close)]
             if inside:
-                plan.append((inside[0].id, offset, due, close))
+                plan.append((inside[0], offset, due, close))
         return sorted(plan, key=lambda p: p[2])
-    for s in live:
+    for key, starts, _ in windows:
         for offset in offsets:
             if offset == OPEN:
                 continue
-            plan.append((s.id, offset, s.starts_at - timedelta(seconds=int(offset)), s.starts_at))
+            plan.append((key, offset, starts - timedelta(seconds=int(offset)), starts))
     return sorted(plan, key=lambda p: p[2])
+
+
+def offsets_ahead(
+    event: Event, offsets: tuple[int | str, ...], now: datetime
+) -> tuple[int | str, ...]:
+    """The offsets that will still fire: no "7 days before" for an event 3 days away, no
+    "3 days before closing" for a vote that opens after that."""
+    return _still_ahead(planned(event, offsets), offsets, now)
+
+
+def offsets_ahead_of(
+    kind: str,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    offsets: tuple[int | str, ...],
+    now: datetime,
+) -> tuple[int | str, ...]:
+    """`offsets_ahead` for an event not saved yet (a draft's one session or window)."""
+    return _still_ahead(_plan(kind, [(0, starts_at, ends_at)], offsets), offsets, now)
+
+
+def _still_ahead(
+    plan: list[tuple[int, int | str, datetime, datetime]],
+    offsets: tuple[int | str, ...],
+    now: datetime,
+) -> tuple[int | str, ...]:
+    firing = {offset for _, offset, due, _ in plan if due >= now}
+    return tuple(o for o in offsets if o in firing)
+
+
+async def will_remind(
+    db: Database, event_id: int, user_id: int, session_id: int, due: datetime
+) -> bool:
+    """Whether the event's own reminder reaches this member at this moment for this session
+    (Remind me pressed, not said voted): their RSVP reminder of that moment is then left out,
+    so a member gets one reminder per moment."""
+    if not await db.fetchval(WILL_REMIND, (event_id, user_id)):
+        return False
+    return any(
+        t.due_at == due
+        and t.state in ("pending", "fired")
+        and t.payload.get("session_id") == session_id
+        for t in await timers.for_subject(db, TIMER_KIND, event_id)
+    )
 
 
 def check_offsets_fit(event: Event, offsets: tuple[int | str, ...]) -> None:

@@ -22,7 +22,7 @@ from bot.core.db import Database, to_db
 from bot.core.delivery import Target, enqueue, file_part
 from bot.core.errors import Conflict, UserError
 from bot.core.render import message
-from bot.events import calendar, model
+from bot.events import calendar, model, reminders
 from bot.events.model import Event, Session
 
 log = logging.getLogger("rankfile.townhalls")
@@ -233,6 +233,10 @@ async def _fire_rsvp(db: Database, timer: timers.Timer, now: datetime) -> None:
         return
     event, session = await model.get_session(db, row["session_id"])
     if event.state != "scheduled" or session.state != "scheduled":
+        return
+    if await reminders.will_remind(db, event.id, row["user_id"], session.id, timer.due_at):
+        # Going and Remind me both: the event's reminder of this moment is the one DM.
+        log.info("rsvp reminder %s left to the event's reminder", timer.id)
         return
     title = f"**{event.title}**"
     when = timeparse.discord_timestamp(session.starts_at, "R")

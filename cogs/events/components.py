@@ -65,10 +65,13 @@ class EventButton(
             )
             event = await events.get_any(db, self.event_id)
             if on:
-                offsets = events.describe_offsets(await events.offsets_of(db, event), event.kind)
+                ahead = events.offsets_ahead(event, await events.offsets_of(db, event), now)
                 text = (
-                    f"🔔 You'll get a DM for **{event.title}**: {offsets}. "
-                    "Press Remind me again to stop."
+                    f"🔔 You'll get a DM for **{event.title}**: "
+                    f"{events.describe_offsets(ahead, event.kind)}. Press Remind me again to stop."
+                    if ahead
+                    else f"🔔 Noted, but no reminder is left to send before **{event.title}**: "
+                    "it is too close. Press Remind me again to undo."
                 )
             else:
                 text = f"🔕 No more reminders for **{event.title}**."

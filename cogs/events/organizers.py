@@ -194,6 +194,10 @@ class EventsOrganizers(commands.Cog):
                 "occurrences each get their own Discord scheduled event."
             )
         offsets = await events.default_offsets(self.bot.db, interaction.guild_id, draft.kind)
+        if not draft.repeat:  # a repeating town hall's later occurrences get every one
+            offsets = events.offsets_ahead_of(
+                draft.kind, draft.starts_at, draft.ends_at, offsets, self.bot.clock.now()
+            )
         lines.append(f"Reminders: {events.describe_offsets(offsets, draft.kind)}")
         if draft.kind == "townhall":
             lines.append("A Discord scheduled event will be created for it.")

@@ -244,3 +244,46 @@ async def test_discussion_thread_opened_and_linked(rig):
     assert in_thread and "Discussion for **MOA town hall**" in in_thread[0].content
     shown = await rig.command("alice", f"/events show id: {event_id}")
     assert f"<#{event.thread_id}>" in shown.text
+
+
+async def test_going_and_remind_me_make_one_dm_per_moment(rig):
+    event, _ = await _town_hall(rig)
+    first, _second = event.sessions
+    await rig.command("alice", f"/events show id: {event.id}")
+    await rig.click("alice", f"rsvp:going:{first.id}")
+    await rig.click("alice", "Remind me")
+    await rig.idle()
+    for before in (timedelta(hours=24), timedelta(hours=1)):
+        rig.clock.set(NOON - before)
+        moment = await rig.idle()
+        # Remind me covers both sessions; the noon session's reminder of this moment is one DM.
+        dms = [m for m in _dm_to(moment, rig, "alice") if ZOOM in m.content]
+        assert len(dms) == 1, [m.content for m in dms]
+        assert "Reminder: **MOA town hall**" in dms[0].content
+    # Going alone still brings its own reminders: bob's 1-hour one of the evening session.
+    rig.clock.set(EVENING - timedelta(hours=2))
+    await rig.command("bob", f"/events show id: {event.id}")
+    await rig.click("bob", f"rsvp:going:{event.sessions[1].id}")
+    rig.clock.set(EVENING - timedelta(hours=1))
+    assert len(_dm_to(await rig.idle(), rig, "bob")) == 1
+
+
+async def test_remind_me_and_the_preview_list_only_reminders_that_will_fire(rig):
+    # The town hall is 3 days away: its "7 days before" reminder can never come.
+    event, _ = await _town_hall(rig)
+    await rig.command("alice", f"/events show id: {event.id}")
+    asked = await rig.click("alice", "Remind me")
+    assert "1 day before, 1 hour before" in asked.text and "7 days" not in asked.text
+    # A vote open for 36 hours: "3 days before closing" would fall before it opens.
+    opened = await rig.command(
+        "carol",
+        "/event create kind: vote start: July 20 9am end: July 21 9pm "
+        "how_to_vote: By mail ballot",
+    )
+    assert opened.modal is not None, opened.text
+    preview = await rig.submit("carol", {"Title": "Short vote", "Description": "One day"})
+    assert (
+        "Reminders: when voting opens, 1 day before closing, 3 hours before closing"
+        in preview.text
+    )
+    assert "3 days before closing" not in preview.text
