@@ -277,13 +277,11 @@ async def test_remind_me_and_the_preview_list_only_reminders_that_will_fire(rig)
     # A vote open for 36 hours: "3 days before closing" would fall before it opens.
     opened = await rig.command(
         "carol",
-        "/event create kind: vote start: July 20 9am end: July 21 9pm "
-        "how_to_vote: By mail ballot",
+        "/event create kind: vote start: July 20 9am end: July 21 9pm how_to_vote: By mail ballot",
     )
     assert opened.modal is not None, opened.text
     preview = await rig.submit("carol", {"Title": "Short vote", "Description": "One day"})
     assert (
-        "Reminders: when voting opens, 1 day before closing, 3 hours before closing"
-        in preview.text
+        "Reminders: when voting opens, 1 day before closing, 3 hours before closing" in preview.text
     )
     assert "3 days before closing" not in preview.text
