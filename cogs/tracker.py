@@ -27,21 +27,18 @@ MOVE_CHOICES = [
 ]
 
 
-def _past_date(text: str, zone: str, now: datetime) -> datetime:
-    """A typed date for something that already happened.
+def _past(text: str | None, zone: str, now: datetime) -> tuple[datetime | None, str]:
+    """A typed date for something that already happened ("March 20" is the last March 20;
+    today means now), and the note to echo when the year was taken to be an earlier one."""
+    if not text:
+        return None, ""
+    when, note = timeparse.parse_past_time(text, zone, now)
+    return when, f" ({note})" if note else ""
 
-    The parser reads a date as its end of day and a date without a year as the next one; a
-    status change is in the past, so today means now and "March 20" means the last March 20.
-    """
-    reached = timeparse.parse_local_time(text, zone, now)
-    if reached > now and tracker.days_between(now, reached, zone) == 0:
-        return now
-    if reached > now and str(reached.year) not in text:
-        try:
-            reached = reached.replace(year=reached.year - 1)
-        except ValueError:  # February 29: the previous year has none; leave it to be refused
-            pass
-    return reached
+
+def _on(when: datetime | None, note: str, zone: str) -> str:
+    """ " on March 20, 2024" for an echo (nothing when it was now)."""
+    return f" on {tracker.date_text(when, zone)}{note}" if when is not None else ""
 
 
 class Tracker(commands.Cog):
@@ -97,9 +94,8 @@ class Tracker(commands.Cog):
             embeds=[
                 embed(
                     "Bargaining timeline",
-                    f"**{view.reached_ta} of {view.total}** units have reached a tentative "
-                    "agreement. Each row is a unit, colours are statuses, the dashed line is "
-                    "today.",
+                    f"{tracker.reached_text(view)}. Each row is a unit or a general table, "
+                    "colours are statuses, the dashed line is today.",
                     colour=Colour.INFO,
                 )
             ],
@@ -142,7 +138,7 @@ class Tracker(commands.Cog):
     ) -> None:
         db, now, guild = self.bot.db, self.bot.clock.now(), interaction.guild_id
         zone = await self._zone(guild)
-        reached = _past_date(date, zone, now) if date else None
+        reached, note_on_date = _past(date, zone, now)
         change, update = await tracker.set_status(
             db,
             guild,
@@ -156,8 +152,7 @@ class Tracker(commands.Cog):
             post_update=post_update,
         )
         found = await units.get(db, guild, change.unit_id)
-        since = timeparse.echo(change.reached_at, zone)
-        text = f"{found.label} is now at **{change.label}** (since {since})."
+        text = f"{found.label} is now at **{change.label}**{_on(reached, note_on_date, zone)}."
         if update is not None:
             text += f"\nUpdate #{update.id} is being posted and sent to subscribers."
         await ui.reply(interaction, text, ephemeral=True)
@@ -216,12 +211,16 @@ class Tracker(commands.Cog):
     ) -> None:
         db, now, guild = self.bot.db, self.bot.clock.now(), interaction.guild_id
         zone = await self._zone(guild)
+        when, note_on_date = _past(date, zone, now)
         added = await tracker.add_proposal(
             db, guild, unit, title, move, interaction.user.id, now,
-            exchanged_at=_past_date(date, zone, now) if date else None, note=note,
+            exchanged_at=when, note=note,
         )  # fmt: skip
         await ui.reply(
-            interaction, f"Added proposal #{added.id}: **{added.title}**.", ephemeral=True
+            interaction,
+            f"Added proposal #{added.id}: **{added.title}**, last exchanged"
+            f"{_on(when, note_on_date, zone) or ' today'}.",
+            ephemeral=True,
         )
 
     @proposal_group.command(name="set", description="Record an exchange: whose move, when")
@@ -243,13 +242,15 @@ class Tracker(commands.Cog):
     ) -> None:
         db, now, guild = self.bot.db, self.bot.clock.now(), interaction.guild_id
         zone = await self._zone(guild)
+        when, note_on_date = _past(date, zone, now)
         changed = await tracker.set_proposal(
             db, guild, id, interaction.user.id, now, whose_move=move,
-            exchanged_at=_past_date(date, zone, now) if date else None, note=note,
+            exchanged_at=when, note=note,
         )  # fmt: skip
         await ui.reply(
             interaction,
-            f"Proposal #{changed.id}: now the {changed.whose_move}'s move.",
+            f"Proposal #{changed.id}: now the {changed.whose_move}'s move, exchanged"
+            f"{_on(when, note_on_date, zone) or ' today'}.",
             ephemeral=True,
         )
 
@@ -274,6 +275,7 @@ class Tracker(commands.Cog):
         name="The full name, like Local 600, International Cinematographers Guild",
         member_count="How many members it has",
         parent="The unit it belongs to, if any",
+        general="True for a general table that bargains for every unit (shown apart)",
     )
     @app_commands.autocomplete(parent=choices.unit)
     @requires(Access.ORGANIZER)
@@ -284,6 +286,7 @@ class Tracker(commands.Cog):
         name: app_commands.Range[str, 1, units.NAME_MAX],
         member_count: app_commands.Range[int, 0, 10_000_000] | None = None,
         parent: str | None = None,
+        general: bool = False,
     ) -> None:
         added = await units.add(
             self.bot.db,
@@ -294,8 +297,12 @@ class Tracker(commands.Cog):
             self.bot.clock.now(),
             parent_code=parent,
             member_count=member_count,
+            general=general,
         )
-        await ui.reply(interaction, f"Added **{added.label}** (`{added.code}`).", ephemeral=True)
+        what = " as a general table" if added.general else ""
+        await ui.reply(
+            interaction, f"Added **{added.label}** (`{added.code}`){what}.", ephemeral=True
+        )
 
     @units_group.command(name="edit", description="Rename a unit or change its members")
     @app_commands.describe(
@@ -303,6 +310,7 @@ class Tracker(commands.Cog):
         name="Its new name",
         member_count="How many members it has",
         parent="The unit it belongs to",
+        general="True for a general table that bargains for every unit (shown apart)",
     )
     @app_commands.autocomplete(unit=choices.unit, parent=choices.unit)
     @requires(Access.ORGANIZER)
@@ -313,6 +321,7 @@ class Tracker(commands.Cog):
         name: app_commands.Range[str, 1, units.NAME_MAX] | None = None,
         member_count: app_commands.Range[int, 0, 10_000_000] | None = None,
         parent: str | None = None,
+        general: bool | None = None,
     ) -> None:
         edited = await units.edit(
             self.bot.db,
@@ -323,6 +332,7 @@ class Tracker(commands.Cog):
             name=name,
             parent_code=parent,
             member_count=member_count,
+            general=general,
         )
         await ui.reply(interaction, f"Saved **{edited.label}**.", ephemeral=True)
 

@@ -16,6 +16,7 @@ from bot.core.timeparse import (
     format_local,
     parse_duration,
     parse_local_time,
+    parse_past_time,
     parse_zone,
 )
 
@@ -78,11 +79,11 @@ def la(*args: int) -> datetime:
         ("tomorrow", la(2024, 7, 11, 23, 59)),
         ("today", la(2024, 7, 10, 23, 59)),
         ("friday", la(2024, 7, 12, 23, 59)),
-        # Without a year: the next occurrence on or after today.
-        ("July 9 noon", la(2025, 7, 9, 12, 0)),
+        # Without a year: the nearer occurrence (ahead of today here).
         ("July 10 1pm", la(2024, 7, 10, 13, 0)),
         ("sept 3", la(2024, 9, 3, 23, 59)),
-        ("2/29", la(2028, 2, 29, 23, 59)),
+        ("December 31", la(2024, 12, 31, 23, 59)),
+        ("saturday july 13 noon", la(2024, 7, 13, 12, 0)),
         # Case and spacing do not matter.
         ("  SATURDAY    Noon ", la(2024, 7, 13, 12, 0)),
         ("TOMORROW 6PM", la(2024, 7, 11, 18, 0)),
@@ -120,7 +121,8 @@ def test_zone_can_be_a_zoneinfo_and_a_year_less_date_uses_that_zone() -> None:
     # 03:00 UTC on July 11 is still July 10 in Los Angeles, already July 11 in UTC.
     now = datetime(2024, 7, 11, 3, 0, tzinfo=UTC)
     assert parse_local_time("July 10", ZoneInfo(LA), now) == la(2024, 7, 10, 23, 59)
-    assert parse_local_time("July 10", "UTC", now) == datetime(2025, 7, 10, 23, 59, tzinfo=UTC)
+    with pytest.raises(TimeParseError, match="already passed"):
+        parse_local_time("July 10", "UTC", now)  # yesterday in UTC: passed, not next year
 
 
 def test_naive_now_is_a_programming_error() -> None:
@@ -176,7 +178,7 @@ def test_time_alone_skips_a_gap_that_has_already_passed() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "yesterday", "whenever", "soon", "2024-07-13 noonish", "in", "in a while"],
+    ["", "   ", "whenever", "soon", "2024-07-13 noonish", "in", "in a while"],
 )
 def test_unparseable(text: str) -> None:
     with pytest.raises(TimeParseError) as caught:
@@ -352,3 +354,39 @@ def test_echo_spells_the_local_time() -> None:
 def test_parse_then_echo_round_trip() -> None:
     result = parse_local_time("July 13 noon", LA, NOW)
     assert "Saturday, July 13, 2024 12:00 PM PDT" in echo(result, LA)
+
+
+def test_a_date_past_this_year_for_a_future_thing_is_refused_with_both_readings() -> None:
+    with pytest.raises(TimeParseError) as caught:
+        parse_local_time("July 1 5pm", LA, NOW)
+    said = str(caught.value)
+    assert "already passed this year (Monday, July 1, 2024 5:00 PM PDT)" in said
+    assert "Tuesday, July 1, 2025 5:00 PM PDT" in said and "`2025-07-01 17:00`" in said
+    # What it suggests is read as meant.
+    assert parse_local_time("2025-07-01 17:00", LA, NOW) == la(2025, 7, 1, 17, 0)
+    assert parse_local_time("July 1 2025 5pm", LA, NOW) == la(2025, 7, 1, 17, 0)
+    with pytest.raises(TimeParseError, match="the next one, Tuesday, February 29, 2028"):
+        parse_local_time("2/29", LA, NOW)  # February 29, 2024 or 2028: asked, not guessed
+
+
+@pytest.mark.parametrize("text", ["July 9 noon", "yesterday 5pm", "yesterday", "july 8"])
+def test_a_date_just_past_is_called_past(text: str) -> None:
+    with pytest.raises(TimeParseError, match="That time has already passed"):
+        parse_local_time(text, LA, NOW)
+    assert parse_local_time("yesterday 5pm", LA, NOW, allow_past=True) == la(2024, 7, 9, 17, 0)
+
+
+def test_a_date_nearer_next_year_is_next_year() -> None:
+    december = datetime(2024, 12, 20, 20, 0, tzinfo=UTC)
+    assert parse_local_time("January 5 9am", LA, december) == la(2025, 1, 5, 9, 0)
+
+
+def test_a_past_thing_takes_the_last_occurrence_and_says_when_it_is_last_year() -> None:
+    when, note = parse_past_time("August 20", LA, NOW)
+    assert when == la(2023, 8, 20, 23, 59)
+    assert "not this year's, which is still ahead" in note and "type the year" in note
+    when, note = parse_past_time("March 20", LA, NOW)
+    assert (when, note) == (la(2024, 3, 20, 23, 59), "")
+    assert parse_past_time("today", LA, NOW) == (NOW, "")
+    assert parse_past_time("yesterday 5pm", LA, NOW) == (la(2024, 7, 9, 17, 0), "")
+    assert parse_past_time("August 20 2023", LA, NOW) == (la(2023, 8, 20, 23, 59), "")

@@ -42,17 +42,20 @@ async def test_demo_timeline_gives_local_600_its_100_days(db):
     await updates.load_demo(db, GUILD, T0)
     await tracker.load_demo(db, GUILD, T0)
     view = await tracker.overview(db, GUILD, T0, ZONE)
-    assert (view.total, view.reached_ta, view.ratified) == (14, 14, 0)
+    # The 13 locals are the units; the general negotiations (BA) are a table apart.
+    assert (view.total, view.reached_ta, view.ratified) == (13, 13, 0)
+    assert [s.unit.code for s in view.tables] == ["BA"]
     s600 = next(s for s in view.standings if s.unit.code == "600")
     assert (s600.status, s600.days_to_details, s600.days_waiting) == ("summary_released", 100, None)
-    assert s600.last_heard is not None
+    # Last heard agrees with the history: the summary's update of June 28 named every local.
+    assert s600.last_heard == datetime(2024, 6, 28, 19, 0, tzinfo=UTC)
     history = await tracker.history(db, GUILD, s600.unit.id)
     assert [c.status for c in history] == ["negotiating", "tentative_agreement", "summary_released"]
     assert history[1].update_id == (await updates.get(db, GUILD, history[1].update_id)).id
     # On a later clock, the ratification of July 18 loads too (and only it).
     later = datetime(2024, 7, 20, tzinfo=UTC)
     assert "14 status changes added" in await tracker.load_demo(db, GUILD, later)
-    assert (await tracker.overview(db, GUILD, later, ZONE)).ratified == 14
+    assert (await tracker.overview(db, GUILD, later, ZONE)).ratified == 13
 
 
 async def test_waiting_days_count_from_the_tentative_agreement(db):
@@ -66,8 +69,8 @@ async def test_waiting_days_count_from_the_tentative_agreement(db):
     assert s600.days_waiting == 40
     assert (view.reached_ta, view.negotiating, view.waiting, view.total) == (1, 1, 1, 13)
     text = tracker.overview_embed(view, now, ZONE)["description"]
-    assert "1 of 13** units have reached a tentative agreement" in text
-    assert "**40 days** waiting for the details" in text
+    assert "**1 of 13 units** has reached a tentative agreement" in text
+    assert "waiting **40 days** for the details of its TA" in text
 
 
 async def test_set_status_posts_an_update_and_is_audited(db):
@@ -120,3 +123,30 @@ async def test_chart_is_a_png(db):
     from matplotlib import image
 
     assert image.imread(io.BytesIO(png), format="png").shape[0] > 100
+
+
+async def test_the_overview_reads_as_members_speak(db):
+    await updates.load_demo(db, GUILD, T0)
+    await tracker.load_demo(db, GUILD, T0)
+    view = await tracker.overview(db, GUILD, T0, ZONE)
+    codes = [s.unit.code for s in view.standings]
+    assert codes == sorted(codes, key=int)  # 44, 80, 600, 695, ... 729, 800: by number
+    assert codes.index("80") < codes.index("600") < codes.index("729") < codes.index("800")
+    shown = tracker.overview_embed(view, T0, ZONE)["description"]
+    assert "**13 of 13 units** have reached a tentative agreement" in shown
+    assert "waited 84 days for the details of its TA" in shown  # Local 700
+    assert "details after" not in shown
+    units_part, tables_part = shown.split("**General table** (for every unit)")
+    assert "**BA**" in tables_part and "**BA**" not in units_part
+    one = tracker.unit_embed(*await tracker.standing(db, GUILD, "600", T0, ZONE), T0, ZONE)
+    assert "Last update 12 days ago" in one["description"]
+
+
+async def test_units_sort_by_number_with_general_tables_last(db):
+    await units.add(db, GUILD, "GEN", "General table", 9, T0, general=True)
+    await units.add(db, GUILD, "600A", "Local 600 assistants", 9, T0)
+    listed = [u.code for u in await units.list_units(db, GUILD)]
+    assert listed[:4] == ["44", "80", "600", "600A"]
+    assert listed[-1] == "GEN" and listed.index("729") < listed.index("800")
+    view = await tracker.overview(db, GUILD, T0, ZONE)
+    assert view.total == 14 and [s.unit.code for s in view.tables] == ["GEN"]  # 600A counts

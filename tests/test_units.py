@@ -21,7 +21,7 @@ async def test_demo_units_load_once(db):
     again = await units.load_demo(db, GUILD, T0)
     assert first.startswith("units: 13 added")
     assert again.startswith("units: 0 added, 13 already there")
-    assert [u.code for u in await units.list_units(db, GUILD)][:3] == ["44", "600", "695"]
+    assert [u.code for u in await units.list_units(db, GUILD)][:3] == ["44", "80", "600"]
 
 
 async def test_find_by_code_local_prefix_and_name(db):

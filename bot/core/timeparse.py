@@ -6,7 +6,12 @@ Everything returned is an aware datetime in UTC. Rules a reader should know:
   that day: organizers type dates for deadlines, and a deadline means the end of the day.
 - ``midnight`` with a date means the midnight that *ends* that day (``friday midnight`` is
   the night from Friday into Saturday); ``00:00`` with a date means the start of it.
-- A date without a year is its next occurrence on or after today (in the zone).
+- A date without a year is the nearer of its last and its next occurrence (in the zone):
+  "January 5" typed in December is next January. For a future thing, a date more than a few
+  days past (``July 1`` typed on July 10) is refused with both readings offered rather than
+  silently read as next year; a date just past is "already passed". For a past thing
+  (``parse_past_time``) it is its last occurrence, and the echo says when that is last year.
+- ``yesterday`` is the day before today (so "yesterday 5pm" is a time that has passed).
 - A time without a date is its next occurrence (today if still ahead, else tomorrow).
 - A weekday is the next such day whose time is still ahead; ``next friday`` is the first
   Friday after today (never today). ``this friday`` is the same as ``friday``.
@@ -37,6 +42,7 @@ __all__ = [
     "format_local",
     "parse_duration",
     "parse_local_time",
+    "parse_past_time",
     "parse_zone",
 ]
 
@@ -121,6 +127,9 @@ _DURATION_PART = re.compile(
     + r")(?![a-z])"
 )
 _DURATION_GLUE = re.compile(r"[\s,]*(?:and\s+)?")
+# A year-less date this many days past, for a future thing, is just "already passed"; further
+# back, the bot asks which year was meant instead of guessing.
+_FEW_DAYS = 7
 
 
 class TimeParseError(UserError, ValueError):
@@ -196,8 +205,16 @@ def parse_local_time(
     # ISO's `T` between date and time, e.g. 2024-07-13T12:00.
     cleaned = re.sub(r"(?<=\d)t(?=\d)", " ", cleaned)
 
-    result = _parse(cleaned, tz, now, original)
+    result, other = _parse(cleaned, tz, now, original)
     if not allow_past and result < now:
+        if other is not None and other > now and now - result > timedelta(days=_FEW_DAYS):
+            # "July 1" on July 10: this year's has passed; next year's is a guess. Ask.
+            shown = " ".join(original.split())[:100]
+            raise TimeParseError(
+                f"`{shown}` has already passed this year ({format_local(result, tz)}). "
+                f"If you meant the next one, {format_local(other, tz)}, type the year: "
+                f"`{_with_year(other, tz)}`."
+            )
         raise TimeParseError(
             f"That time has already passed: {format_local(result, tz)}. "
             "Please give a time in the future."
@@ -205,15 +222,53 @@ def parse_local_time(
     return result
 
 
-def _parse(cleaned: str, tz: ZoneInfo, now: datetime, original: str) -> datetime:
+def parse_past_time(text: str, zone: str | ZoneInfo, now: datetime) -> tuple[datetime, str]:
+    """Read the date of something that already happened (a status reached, a proposal passed).
+
+    A date without a year is its last occurrence, and today (or a date alone) means no later
+    than now. Returns the time in UTC and a note for the echo, "" unless the year was taken to
+    be an earlier one than this year ("not this year's, which is still ahead: ...").
+    Raises TimeParseError when the text is not understood.
+    """
+    if now.tzinfo is None:
+        raise ValueError("parse_past_time needs an aware `now`")
+    now = now.astimezone(UTC)
+    tz = _as_zone(zone)
+    cleaned = " ".join(text.lower().replace(",", " ").split())
+    if not cleaned:
+        raise TimeParseError(f"Please give a date, for example {_EXAMPLES}.")
+    suffix = _ZONE_SUFFIX.search(cleaned)
+    if suffix is not None and suffix.start("zone") > 0:
+        tz = ZoneInfo(_ZONE_ALIASES[suffix.group("zone")])
+        cleaned = cleaned[: suffix.start("zone")].strip()
+    cleaned = re.sub(r"(?<=\d)t(?=\d)", " ", cleaned)
+    result, _ = _parse(cleaned, tz, now, text, looking_back=True)
+    today = now.astimezone(tz).date()
+    if result > now and result.astimezone(tz).date() == today:
+        return now, ""
+    note = ""
+    if result.astimezone(tz).year < today.year and str(result.astimezone(tz).year) not in text:
+        note = "not this year's, which is still ahead: type the year if you meant another"
+    return result, note
+
+
+def _with_year(dt: datetime, tz: ZoneInfo) -> str:
+    """A time as it can be typed back with its year: `2025-07-01 17:00`."""
+    return f"{dt.astimezone(tz):%Y-%m-%d %H:%M}"
+
+
+def _parse(
+    cleaned: str, tz: ZoneInfo, now: datetime, original: str, *, looking_back: bool = False
+) -> tuple[datetime, datetime | None]:
+    """The time read, and the other reading of a year-less date (None when there is none)."""
     if cleaned == "now":
-        return now
+        return now, None
     relative = _RELATIVE.match(cleaned)
     if relative is not None:
         if _read_duration(relative.group("amount")) is None:
             raise _not_understood(original)
         try:
-            return now + parse_duration(relative.group("amount"))
+            return now + parse_duration(relative.group("amount")), None
         except OverflowError:
             raise TimeParseError("That is too far in the future.") from None
 
@@ -227,17 +282,22 @@ def _parse(cleaned: str, tz: ZoneInfo, now: datetime, original: str) -> datetime
             day = today
             if midnight or _wall(day, clock, tz) < now:
                 day += timedelta(days=1)
-            return _localize(day, clock, tz)
+            return _localize(day, clock, tz), None
 
-        day, is_weekday, strictly_after = _parse_date(date_text, today, original)
+        day, is_weekday, strictly_after, other = _parse_date(
+            date_text, today, original, looking_back=looking_back
+        )
         if clock is None:
             clock = _END_OF_DAY
         elif midnight:
             # "friday midnight" is the end of Friday.
             day += timedelta(days=1)
+            other = other + timedelta(days=1) if other is not None else None
         if is_weekday and not strictly_after and _wall(day, clock, tz) < now:
             day += timedelta(days=7)
-        return _localize(day, clock, tz)
+        return _localize(day, clock, tz), (
+            _localize(other, clock, tz) if other is not None else None
+        )
     except OverflowError:
         raise TimeParseError("That date is out of range.") from None
 
@@ -283,12 +343,17 @@ def _read_clock(found: re.Match[str], cleaned: str) -> time:
     return time(hour, minute, second)
 
 
-def _parse_date(text: str, today: date, original: str) -> tuple[date, bool, bool]:
-    """Return (date, whether it was a weekday name, whether today is excluded)."""
+def _parse_date(
+    text: str, today: date, original: str, *, looking_back: bool = False
+) -> tuple[date, bool, bool, date | None]:
+    """Return (date, whether it was a weekday name, whether today is excluded, the other
+    reading of a year-less date)."""
     if text == "today" or text == "tonight":
-        return today, False, False
+        return today, False, False, None
     if text in ("tomorrow", "tmrw", "tmr"):
-        return today + timedelta(days=1), False, False
+        return today + timedelta(days=1), False, False, None
+    if text == "yesterday":
+        return today - timedelta(days=1), False, False, None
     weekday = _DATE_WEEKDAY.match(text)
     if weekday is not None:
         target = _WEEKDAYS[weekday.group("wd")]
@@ -296,7 +361,7 @@ def _parse_date(text: str, today: date, original: str) -> tuple[date, bool, bool
         ahead = (target - today.weekday()) % 7
         if strictly_after and ahead == 0:
             ahead = 7
-        return today + timedelta(days=ahead), True, strictly_after
+        return today + timedelta(days=ahead), True, strictly_after, None
 
     # "Saturday, July 13": the weekday is checked against the date, not used to find it.
     named_weekday: int | None = None
@@ -316,27 +381,51 @@ def _parse_date(text: str, today: date, original: str) -> tuple[date, bool, bool
     day_of_month = int(found.group("d"))
     year_text = found.group("y")
 
+    other: date | None = None
     if year_text is not None:
         year = int(year_text) + (2000 if len(year_text) == 2 else 0)
         result = _make_date(year, month, day_of_month)
     else:
-        # No year: the next occurrence on or after today.
-        result = _make_date(today.year, month, day_of_month, allow_leap_skip=True)
-        if result < today:
-            result = _make_date(today.year + 1, month, day_of_month, allow_leap_skip=True)
-        if month == 2 and day_of_month == 29:
-            year = today.year
-            while not _is_leap(year) or date(year, 2, 29) < today:
-                year += 1
-            result = date(year, 2, 29)
+        # No year: the last and the next occurrence; the nearer one (the last one for a past
+        # thing), the other kept to be offered.
+        last, following = _occurrences(month, day_of_month, today)
+        if looking_back:
+            result, other = last, following
+        elif last < today and today - last < following - today:
+            result, other = last, following
+        else:
+            result, other = following, last
 
+    if named_weekday is not None and other is not None and result.weekday() != named_weekday:
+        # "Saturday, July 13": the year in which July 13 is a Saturday, if it is the other one.
+        if other.weekday() == named_weekday:
+            result, other = other, None
     if named_weekday is not None and result.weekday() != named_weekday:
         raise TimeParseError(
             f"{_MONTH_NAMES[result.month - 1]} {result.day}, {result.year} is a "
             f"{_weekday_name(result.weekday())}, not a "
             f"{_weekday_name(named_weekday)}. Please check the date."
         )
-    return result, False, False
+    return result, False, False, other
+
+
+def _occurrences(month: int, day_of_month: int, today: date) -> tuple[date, date]:
+    """The last occurrence of a month and day on or before today, and the next on or after."""
+    if month == 2 and day_of_month == 29:
+        _make_date(2024, month, day_of_month)  # a valid date at all
+        last_year = today.year
+        while not _is_leap(last_year) or date(last_year, 2, 29) > today:
+            last_year -= 1
+        next_year = today.year
+        while not _is_leap(next_year) or date(next_year, 2, 29) < today:
+            next_year += 1
+        return date(last_year, 2, 29), date(next_year, 2, 29)
+    this_year = _make_date(today.year, month, day_of_month)
+    if this_year == today:
+        return today, today
+    if this_year < today:
+        return this_year, _make_date(today.year + 1, month, day_of_month)
+    return _make_date(today.year - 1, month, day_of_month), this_year
 
 
 def _is_leap(year: int) -> bool:
@@ -347,10 +436,7 @@ def _weekday_name(number: int) -> str:
     return ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[number]
 
 
-def _make_date(year: int, month: int, day: int, *, allow_leap_skip: bool = False) -> date:
-    if allow_leap_skip and month == 2 and day == 29:
-        # Resolved by the caller to the next leap year; any valid placeholder will do here.
-        return date(year, 2, 28)
+def _make_date(year: int, month: int, day: int) -> date:
     if not 1 <= month <= 12:
         raise TimeParseError(
             f"There is no month {month}: dates with slashes are read month first, "

@@ -1,11 +1,14 @@
 """Bargaining units: the locals, units or tables a campaign bargains for.
 
 Every capability that speaks of "a unit" (the tracker, the CAT, events, votes) refers to a
-row here by id and lets members type its code ("600") or name; `find` resolves either.
+row here by id and lets members type its code ("600") or name; `find` resolves either. Units are
+listed by number (80 before 600), general tables (negotiations for every unit, like the Basic
+Agreement's general negotiations) after the units.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,14 +25,15 @@ CODE_MAX = 32
 NAME_MAX = 100
 
 INSERT = (
-    "INSERT INTO bargaining_unit (guild_id, code, name, parent_id, member_count, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, code) DO NOTHING"
+    "INSERT INTO bargaining_unit "
+    "(guild_id, code, name, parent_id, member_count, created_at, general) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, code) DO NOTHING"
 )
-ALL = "SELECT * FROM bargaining_unit WHERE guild_id = ? ORDER BY parent_id IS NOT NULL, code"
+ALL = "SELECT * FROM bargaining_unit WHERE guild_id = ?"
 BY_CODE = "SELECT * FROM bargaining_unit WHERE guild_id = ? AND code = ? COLLATE NOCASE"
 BY_ID = "SELECT * FROM bargaining_unit WHERE guild_id = ? AND id = ?"
 UPDATE = (
-    "UPDATE bargaining_unit SET name = ?, parent_id = ?, member_count = ? "
+    "UPDATE bargaining_unit SET name = ?, parent_id = ?, member_count = ?, general = ? "
     "WHERE guild_id = ? AND id = ?"
 )
 DELETE = "DELETE FROM bargaining_unit WHERE guild_id = ? AND id = ?"
@@ -46,6 +50,7 @@ class Unit:
     name: str
     parent_id: int | None
     member_count: int | None
+    general: bool = False  # a general table: negotiations for every unit, not a unit itself
 
     @property
     def label(self) -> str:
@@ -53,10 +58,28 @@ class Unit:
         return self.name if self.code in self.name else f"{self.name} ({self.code})"
 
 
-def _from_row(row: Any) -> Unit:
+def from_row(row: Any) -> Unit:
+    """A unit from a `bargaining_unit` row (or a query selecting its columns)."""
     return Unit(
-        row["id"], row["guild_id"], row["code"], row["name"], row["parent_id"], row["member_count"]
+        row["id"],
+        row["guild_id"],
+        row["code"],
+        row["name"],
+        row["parent_id"],
+        row["member_count"],
+        bool(row["general"]),
     )
+
+
+_NUMBER = re.compile(r"\d+")
+
+
+def sort_key(unit: Unit) -> tuple[bool, bool, int, int, str]:
+    """Units before general tables, top-level before nested, then by number ("80" before
+    "600", "600" before "600A"), then by code; codes without a number after numbered ones."""
+    found = _NUMBER.match(unit.code)
+    number = int(found.group()) if found else 0
+    return (unit.general, unit.parent_id is not None, found is None, number, unit.code.lower())
 
 
 def _clean(code: str, name: str, member_count: int | None) -> tuple[str, str]:
@@ -71,8 +94,8 @@ def _clean(code: str, name: str, member_count: int | None) -> tuple[str, str]:
 
 
 async def list_units(db: Database, guild_id: int) -> list[Unit]:
-    """Every unit of the server, top-level ones first, by code."""
-    return [_from_row(r) for r in await db.fetchall(ALL, (guild_id,))]
+    """Every unit of the server in `sort_key` order: by number, general tables last."""
+    return sorted((from_row(r) for r in await db.fetchall(ALL, (guild_id,))), key=sort_key)
 
 
 async def get(db: Database, guild_id: int, unit_id: int) -> Unit:
@@ -80,7 +103,7 @@ async def get(db: Database, guild_id: int, unit_id: int) -> Unit:
     row = await db.fetchone(BY_ID, (guild_id, unit_id))
     if row is None:
         raise NotFound("That bargaining unit does not exist in this server.")
-    return _from_row(row)
+    return from_row(row)
 
 
 async def find(db: Database, guild_id: int, text: str) -> Unit:
@@ -90,7 +113,7 @@ async def find(db: Database, guild_id: int, text: str) -> Unit:
         wanted = wanted[6:].strip()
     row = await db.fetchone(BY_CODE, (guild_id, wanted))
     if row is not None:
-        return _from_row(row)
+        return from_row(row)
     for unit in await list_units(db, guild_id):
         if unit.name.lower() == text.strip().lower() or str(unit.id) == wanted:
             return unit
@@ -118,18 +141,19 @@ async def add(
     *,
     parent_code: str | None = None,
     member_count: int | None = None,
+    general: bool = False,
 ) -> Unit:
-    """Add a unit (audited); Conflict when the code is taken."""
+    """Add a unit, or a general table (audited); Conflict when the code is taken."""
     code, name = _clean(code, name, member_count)
     async with db.transaction():
         parent_id = (await find(db, guild_id, parent_code)).id if parent_code else None
         if not await db.execute(
-            INSERT, (guild_id, code, name, parent_id, member_count, to_db(now))
+            INSERT, (guild_id, code, name, parent_id, member_count, to_db(now), int(general))
         ):
             raise Conflict(f"There is already a unit with code `{code}`.")
         row = await db.fetchone(BY_CODE, (guild_id, code))
         await audit.record(db, guild_id, actor_id, "unit.add", f"unit {code}", name, now)
-    return _from_row(row)
+    return from_row(row)
 
 
 async def edit(
@@ -142,8 +166,9 @@ async def edit(
     name: str | None = None,
     parent_code: str | None = None,
     member_count: int | None = None,
+    general: bool | None = None,
 ) -> Unit:
-    """Change a unit's name, parent or member count (audited)."""
+    """Change a unit's name, parent, member count or whether it is a general table (audited)."""
     async with db.transaction():
         unit = await find(db, guild_id, code)
         new_name = name if name is not None else unit.name
@@ -155,7 +180,11 @@ async def edit(
             if parent.id == unit.id:
                 raise UserError("A unit can't be its own parent.")
             parent_id = parent.id
-        await db.execute(UPDATE, (" ".join(new_name.split()), parent_id, count, guild_id, unit.id))
+        table = unit.general if general is None else general
+        await db.execute(
+            UPDATE,
+            (" ".join(new_name.split()), parent_id, count, int(table), guild_id, unit.id),
+        )
         await audit.record(db, guild_id, actor_id, "unit.edit", f"unit {unit.code}", None, now)
     return await get(db, guild_id, unit.id)
 
@@ -196,6 +225,7 @@ async def load_demo(db: Database, guild_id: int, now: datetime) -> str:
                         None,
                         entry.get("member_count"),
                         to_db(now),
+                        int(bool(entry.get("general"))),
                     ),
                 )
             )

@@ -8,7 +8,7 @@ is 100 days whatever the hour.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -142,7 +142,8 @@ class UnitStanding:
 
 @dataclass(frozen=True)
 class Overview:
-    """Every unit of the server and the totals."""
+    """Every unit of the server and the totals (over the units: general tables, shown apart
+    in `tables`, are not units)."""
 
     standings: list[UnitStanding]
     total: int
@@ -150,6 +151,7 @@ class Overview:
     ratified: int
     negotiating: int
     waiting: int
+    tables: list[UnitStanding] = field(default_factory=list)
 
 
 def change_from_row(row: Any) -> StatusChange:
@@ -201,8 +203,15 @@ def standing_of(
     withheld: Withheld | None = None,
     last_heard_kind: str | None = None,
 ) -> UnitStanding:
-    """A unit's standing from its history (oldest first), with days counted from the data."""
+    """A unit's standing from its history (oldest first), with days counted from the data.
+
+    Members last heard of the unit at its last update, or at the newest status change its
+    history links to an update (an update about every table names it in the history too).
+    """
     current = history[-1] if history else None
+    announced = [c.reached_at for c in history if c.update_id is not None]
+    if announced and (last_heard is None or max(announced) > last_heard):
+        last_heard, last_heard_kind = max(announced), "status"
     tentative_at = next((c.reached_at for c in history if c.status in AT_OR_PAST_TA), None)
     details_at = None
     if tentative_at is not None:

@@ -13,7 +13,7 @@ from bot import updates
 from bot.core import audit, units
 from bot.core.db import Database, from_db, to_db
 from bot.core.errors import Conflict, UserError
-from bot.core.render import Colour, embed, truncate
+from bot.core.render import Colour, count, embed, truncate
 from bot.core.timeparse import discord_timestamp
 from bot.tracker import model, silence, withheld
 from bot.tracker.model import (
@@ -47,12 +47,12 @@ FROM bargaining_unit b
 LEFT JOIN unit_last_heard h ON h.unit_id = b.id
 LEFT JOIN withheld_details w ON w.unit_id = b.id AND w.released_at IS NULL
 WHERE b.guild_id = ?
-ORDER BY b.parent_id IS NOT NULL, b.code
 """
 
 
 async def overview(db: Database, guild_id: int, now: datetime, zone: str) -> Overview:
-    """Every unit at a glance, with the totals ("10 of 13 units have reached a TA")."""
+    """Every unit at a glance, by number, with the totals ("10 of 13 units have reached a TA");
+    general tables apart, not counted among the units."""
     standings = []
     for row in await db.fetchall(OVERVIEW, (guild_id,)):
         changes = [
@@ -70,14 +70,7 @@ async def overview(db: Database, guild_id: int, now: datetime, zone: str) -> Ove
             )
         standings.append(
             standing_of(
-                units.Unit(
-                    row["id"],
-                    row["guild_id"],
-                    row["code"],
-                    row["name"],
-                    row["parent_id"],
-                    row["member_count"],
-                ),
+                units.from_row(row),
                 changes,
                 from_db(row["heard_at"]),
                 now,
@@ -86,6 +79,9 @@ async def overview(db: Database, guild_id: int, now: datetime, zone: str) -> Ove
                 row["heard_kind"],
             )
         )
+    standings.sort(key=lambda s: units.sort_key(s.unit))
+    tables = [s for s in standings if s.unit.general]
+    standings = [s for s in standings if not s.unit.general]
     return Overview(
         standings,
         total=len(standings),
@@ -93,6 +89,7 @@ async def overview(db: Database, guild_id: int, now: datetime, zone: str) -> Ove
         ratified=sum(1 for s in standings if s.status == "ratified"),
         negotiating=sum(1 for s in standings if s.status == "negotiating"),
         waiting=sum(1 for s in standings if s.days_waiting is not None),
+        tables=tables,
     )
 
 
@@ -211,10 +208,13 @@ def standing_line(s: UnitStanding, now: datetime, zone: str) -> str:
     if s.current is None:
         return f"**{code}** · Not started"
     text = f"**{code}** · {s.current.label} since {_when(s.current.reached_at)}"
+    its = "its" if not s.unit.general else "the"
     if s.days_waiting is not None:
-        text += f" · ⏳ **{s.days_waiting} days** waiting for the details"
+        waited = count(s.days_waiting, "day", "days")
+        text += f" · ⏳ waiting **{waited}** for the details of {its} TA"
     elif s.days_to_details is not None and s.status in DETAILS_OUT:
-        text += f" · details after {s.days_to_details} days"
+        waited = count(s.days_to_details, "day", "days")
+        text += f" · waited {waited} for the details of {its} TA"
     if s.withheld is not None:
         text += "\n  " + withheld.withheld_text(s.withheld, now, zone)
     if s.status in SILENT_STATUSES or s.withheld is not None:
@@ -227,14 +227,25 @@ def heard_text(s: UnitStanding, now: datetime, zone: str) -> str:
     if s.last_heard is None:
         return "no update yet"
     days = days_between(s.last_heard, now, zone)
-    when = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
+    when = (
+        "today" if days == 0 else "yesterday" if days == 1 else f"{count(days, 'day', 'days')} ago"
+    )
     return f"last update {when}" + (" (no news)" if s.last_heard_kind == "no_news" else "")
+
+
+def reached_text(view: Overview) -> str:
+    """ "**10 of 13 units** have reached a tentative agreement" (units only, no general table)."""
+    verb = "has" if view.reached_ta == 1 else "have"
+    return (
+        f"**{view.reached_ta} of {count(view.total, 'unit', 'units')}** {verb} reached a "
+        "tentative agreement"
+    )
 
 
 def overview_embed(view: Overview, now: datetime, zone: str) -> dict[str, Any]:
     """`/tracker show`: every unit, the totals, the waits."""
     totals = [
-        f"**{view.reached_ta} of {view.total}** units have reached a tentative agreement",
+        reached_text(view),
         f"**{view.ratified} of {view.total}** ratified",
     ]
     if view.negotiating:
@@ -245,6 +256,10 @@ def overview_embed(view: Overview, now: datetime, zone: str) -> dict[str, Any]:
         "No bargaining units yet: organizers add them with `/tracker-edit units add`."
     ]
     description = "\n".join(totals) + "\n\n" + "\n".join(lines)
+    if view.tables:
+        tables = "\n".join(standing_line(s, now, zone) for s in view.tables)
+        description += f"\n\n**General {'table' if len(view.tables) == 1 else 'tables'}** "
+        description += f"(for every unit)\n{tables}"
     return embed(
         "Where bargaining stands",
         description,

@@ -33,7 +33,7 @@ async def load_demo_units(db: Database, guild_id: int, now: datetime) -> None:
     data = yaml.safe_load((DEMO_DIR / "timeline.yaml").read_text(encoding="utf-8"))
     for entry in data.get("units", ()):
         row = (guild_id, str(entry["code"]), entry["name"], None, entry.get("member_count"))
-        await db.execute(units.INSERT, (*row, to_db(now)))
+        await db.execute(units.INSERT, (*row, to_db(now), int(bool(entry.get("general")))))
 
 
 async def load_demo(db: Database, guild_id: int, now: datetime) -> str:

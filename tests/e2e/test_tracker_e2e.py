@@ -24,9 +24,9 @@ async def test_totals_and_days_to_details_from_the_demo_timeline(rig):
     await _demo(rig)
     r = await rig.command("alice", "/tracker show")
     assert r.ephemeral
-    assert "14 of 14** units have reached a tentative agreement" in r.text
+    assert "13 of 13 units** have reached a tentative agreement" in r.text
     assert "**600** · Summary released since" in r.text
-    assert "details after 100 days" in r.text
+    assert "waited 100 days for the details of its TA" in r.text
     r = await rig.command("alice", "/tracker show unit: 600")
     assert "Tentative agreement · March 20, 2024" in r.text
     assert "Summary released · June 28, 2024" in r.text
@@ -40,7 +40,8 @@ async def test_waiting_days_move_with_the_clock(rig):
         "/tracker-edit set unit: 600 status: tentative_agreement note: TA reached!",
         **AS_ORGANIZER,
     )
-    assert "is now at **Tentative agreement**" in r.text and "Update #1" in r.text
+    assert "is now at **Tentative agreement**." in r.text and "Update #1" in r.text
+    assert "since" not in r.text and "seconds" not in r.text  # it is now: no "(in 0 seconds)"
     await rig.settle()
     posted = [
         m for m in rig.fake.all_messages() if int(m["channel_id"]) == rig.demo.channel("updates")
@@ -49,8 +50,8 @@ async def test_waiting_days_move_with_the_clock(rig):
     rig.clock.advance(days=10)
     await rig.settle()
     r = await rig.command("alice", "/tracker show")
-    assert "1 of 13** units have reached a tentative agreement" in r.text
-    assert "**10 days** waiting for the details" in r.text
+    assert "1 of 13 units** has reached a tentative agreement" in r.text
+    assert "waiting **10 days** for the details of its TA" in r.text
 
 
 async def test_set_refuses_backwards_without_force_and_members(rig):
@@ -71,7 +72,14 @@ async def test_set_refuses_backwards_without_force_and_members(rig):
         "/tracker-edit set unit: 700 status: negotiating force: True date: March 18",
         **AS_ORGANIZER,
     )
-    assert "In negotiations" in r.text and "2024" in r.text
+    assert "is now at **In negotiations** on March 18, 2024." in r.text
+    # A date still ahead this year, for something that happened: last year's, and it says so.
+    r = await rig.command(
+        "carol",
+        "/tracker-edit set unit: 700 status: negotiating force: True date: August 20",
+        **AS_ORGANIZER,
+    )
+    assert "on August 20, 2023 (not this year's, which is still ahead" in r.text
     r = await rig.command("alice", "/tracker-edit set unit: 700 status: ratified", **AS_ORGANIZER)
     assert r.ephemeral and "organizer" in r.text
     r = await rig.command("alice", "/tracker-edit units add code: 1 name: Mine", **AS_ORGANIZER)
@@ -172,7 +180,7 @@ async def test_withheld_details_with_reason_history_and_overdue_days(rig):
     rig.clock.advance(days=22)  # August 19: 4 days past August 15
     await rig.settle()
     r = await rig.command("alice", "/tracker show")
-    assert "**overdue by 4 days**" in r.text and "**40 days** waiting" in r.text
+    assert "**overdue by 4 days**" in r.text and "waiting **40 days** for the details" in r.text
     r = await rig.command("alice", "/tracker show unit: 600")
     assert "Why: general negotiations continue" in r.text
     assert "waited 40 days so far" in r.text and "Overdue by 4 days" in r.text
@@ -187,7 +195,7 @@ async def test_withheld_details_with_reason_history_and_overdue_days(rig):
         **AS_ORGANIZER,
     )  # fmt: skip
     r = await rig.command("alice", "/tracker show")
-    assert "withheld" not in r.text and "details after 40 days" in r.text
+    assert "withheld" not in r.text and "waited 40 days for the details of its TA" in r.text
 
 
 async def test_silence_nudge_on_day_7_once_then_a_no_news_update(rig):

@@ -39,7 +39,7 @@ async def test_post_reaches_topic_unit_and_all_subscribers_once_each(rig):
     await rig.command("dave", "/subscribe what: topic topic: AI")  # two matches, one DM
     await rig.command("erin", "/subscribe what: topic topic: benefits")  # no match
     preview, published = await _post(rig, opts="topics: wages, AI units: 600")
-    assert "**3** subscribers" in preview
+    assert "**3 subscribers**" in preview
     assert "Published update #1" in published.text
     channel_posts = [m for m in published.messages if not m.is_dm]
     dms = published.dms()
@@ -147,8 +147,8 @@ async def test_sandbox_script_runs_clean(tmp_path):
             obj = json.loads(line)
             actions.setdefault(obj["action"], json.dumps(obj))
     assert bad == 0
-    assert "14 of 14** units have reached a tentative agreement" in actions["/tracker show"]
-    assert "details after 100 days" in actions["/tracker show"]
+    assert "13 of 13 units** have reached a tentative agreement" in actions["/tracker show"]
+    assert "waited 100 days for the details of its TA" in actions["/tracker show"]
     assert "timeline.png" in actions["/tracker chart"]
     assert "**health** **benefits**" in actions["/updates search query: health benefits"].lower()
     # Publishing posts in the updates channel and DMs alice once (she subscribed to wages and
