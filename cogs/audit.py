@@ -33,7 +33,7 @@ class Audit(commands.Cog):
         entries = await audit.recent(self.bot.db, interaction.guild_id, PAGE, (page - 1) * PAGE)
         total = await audit.count(self.bot.db, interaction.guild_id)
         lines = [
-            f"{discord_timestamp(e.at, 'f')} <@{e.actor_id}> **{e.action}**"
+            f"{discord_timestamp(e.at, 'f')} {e.actor} **{e.action}**"
             + (f" {e.subject}" if e.subject else "")
             + (f": {truncate(e.detail, 120)}" if e.detail else "")
             for e in entries

@@ -16,6 +16,16 @@ RECENT = (
     "WHERE guild_id = ? ORDER BY id DESC LIMIT ? OFFSET ?"
 )
 COUNT = "SELECT count(*) FROM audit_log WHERE guild_id = ?"
+# Who did it when no member is recorded: a member's own privacy request is never named; the
+# bot acts by itself on timers; everything else without a member came from the command line
+# (`rankfile demo load`, `rankfile faq import`, ...).
+NO_MEMBER = {
+    "privacy.export": "a member (not named)",
+    "privacy.delete": "a member (not named)",
+    "privacy.retention": "rankfile (retention, by itself)",
+    "cat.role_failed": "rankfile (by itself)",
+}
+COMMAND_LINE = "rankfile (command line)"
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,13 @@ class AuditEntry:
     subject: str | None
     detail: str | None
     at: datetime
+
+    @property
+    def actor(self) -> str:
+        """Who did it, as the log shows it: the member's mention, or what acted without one."""
+        if self.actor_id is not None:
+            return f"<@{self.actor_id}>"
+        return NO_MEMBER.get(self.action, COMMAND_LINE)
 
 
 async def record(

@@ -134,6 +134,31 @@ def requires(needed: Access) -> Callable[[T], T]:
     return decorator
 
 
+def shown_to(level: Access) -> Callable[[T], T]:
+    """Decorate a command any member may run that only makes sense to `level` (a volunteer's
+    log): `/help` lists it to them alone. No run-time check: the domain refuses the others."""
+
+    def decorator(func: T) -> T:
+        target: Any = func
+        extras = getattr(target, "extras", None)
+        if isinstance(extras, dict):
+            extras["audience"] = level
+        else:
+            target.__rankfile_audience__ = level
+        return func
+
+    return decorator
+
+
+def audience_of(command: app_commands.Command | app_commands.Group) -> Access:
+    """Whom `/help` lists a command to: its `shown_to` level, else the level it needs."""
+    extras = getattr(command, "extras", {}) or {}
+    if "audience" in extras:
+        return extras["audience"]
+    marked = getattr(getattr(command, "callback", None), "__rankfile_audience__", None)
+    return marked if marked is not None else access_of(command)
+
+
 def access_of(command: app_commands.Command | app_commands.Group) -> Access:
     """The level a command needs: its own `requires`, else its parent group's, else MEMBER."""
     node: Any = command

@@ -77,3 +77,48 @@ async def test_settings_survive_a_restart_and_commands_are_not_resynced(rig):
     assert len(rig.fake.requests_to("PUT", "/applications/{application_id}/commands")) == syncs
     r = await rig.command("erin", "/setup show")
     assert "setup is complete" in r.text
+
+
+def _leaves(rig) -> set[str]:
+    from discord import app_commands
+
+    names = set()
+    for top in rig.bot.tree.get_commands():
+        leaves = top.walk_commands() if isinstance(top, app_commands.Group) else [top]
+        names |= {c.qualified_name for c in leaves if isinstance(c, app_commands.Command)}
+    return names
+
+
+async def test_help_lists_every_command_an_admin_may_use_in_parts(rig):
+    first = await rig.command("erin", "/help")
+    assert "You're a server admin" in first.text
+    [menu] = [c for row in first.reply["components"] for c in row["components"]]
+    shown = first.text
+    for option in menu["options"][1:]:
+        part = await rig.select("erin", "rf:help:part", [option["value"]])
+        assert option["label"] in part.text
+        shown += part.text
+    assert "…" not in shown and "more: —" not in shown
+    missing = [name for name in _leaves(rig) if f"`/{name}`" not in shown]
+    assert missing == []
+
+
+async def test_help_says_who_you_are_and_shows_volunteer_commands_to_volunteers_only(rig):
+    member = await rig.command("alice", "/help")
+    assert "You're a member: here is everything you can use." in member.text
+    assert "`/cat join`" in member.text and "`/cat log`" not in member.text
+    assert "`/cat coverage`" not in member.text and "`/cat unit`" not in member.text
+    assert not member.reply.get("components")  # one part: no menu
+    volunteer = await rig.command("bob", "/help")
+    assert "You're a member; as a CAT volunteer you also have" in volunteer.text
+    part = await rig.select("bob", "rf:help:part", ["cat:1"])
+    assert "`/cat log`" in part.text and "`/catteam roster`" not in part.text
+
+
+async def test_audit_names_what_acted_when_no_member_did(rig):
+    from bot import demo
+
+    await demo.load(rig.db, rig.demo.guild_id, rig.clock.now())
+    shown = await rig.command("carol", "/audit")
+    assert "<@None>" not in shown.text
+    assert "rankfile (command line) **faq.add**" in shown.text
