@@ -86,9 +86,10 @@ class Tracker(commands.Cog):
     @group.command(name="chart", description="The campaign's timeline as a picture")
     async def chart(self, interaction: discord.Interaction) -> None:
         db, now, guild = self.bot.db, self.bot.clock.now(), interaction.guild_id
-        view, histories = await tracker.chart_data(db, guild, now, await self._zone(guild))
+        zone = await self._zone(guild)
+        view, histories = await tracker.chart_data(db, guild, now, zone)
         # Drawing takes a few hundred ms of CPU: off the event loop.
-        png = await asyncio.to_thread(tracker.timeline_png, view, histories, now)
+        png = await asyncio.to_thread(tracker.timeline_png, view, histories, now, zone)
         await ui.reply(
             interaction,
             embeds=[

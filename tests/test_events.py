@@ -269,3 +269,29 @@ async def test_privacy_export_and_delete(db):
         "town_hall_questions": [],
         "upvoted_questions": [],
     }
+
+
+async def test_the_turnout_chart_counts_whole_members_on_a_labelled_local_time_axis(db):
+    from matplotlib.dates import date2num
+
+    from bot.core import charts
+    from bot.events.charts import draw_turnout
+
+    vote = await _make(db, kind="vote", start="2024-07-15 09:00", end="2024-07-18 21:00")
+    pressed = datetime(2024, 7, 15, 18, 0, tzinfo=UTC)
+    points = [(pressed, {"600": 1}), (pressed + timedelta(hours=5), {"600": 2})]
+    with charts.figure() as fig:
+        ax = fig.add_subplot(1, 1, 1)
+        draw_turnout(ax, vote, points, {"600": None}, LA)
+        fig.canvas.draw()
+        ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks)  # never 0.2 voters
+        assert ax.get_ylabel() == "members who said they voted"
+        assert ax.get_xlabel() == "Time (America/Los_Angeles)"
+        # The first press, 18:00 UTC, is 11:00 in Los Angeles: the axis reads local time.
+        shown = ax.xaxis.get_major_formatter().format_data_short(date2num(pressed))
+        assert shown.startswith("2024-07-15 11:00")
+    with charts.figure() as fig:  # every unit's count known: shares, 0 to 100 %
+        ax = fig.add_subplot(1, 1, 1)
+        draw_turnout(ax, vote, points, {"600": 40}, LA)
+        assert ax.get_ylabel() == "% of eligible members" and ax.get_ylim() == (0, 100)

@@ -118,7 +118,7 @@ async def test_chart_is_a_png(db):
     await updates.load_demo(db, GUILD, T0)
     await tracker.load_demo(db, GUILD, T0)
     view, histories = await tracker.chart_data(db, GUILD, T0, ZONE)
-    png = tracker.timeline_png(view, histories, T0)
+    png = tracker.timeline_png(view, histories, T0, ZONE)
     assert png.startswith(PNG_SIGNATURE)
     from matplotlib import image
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.core.db import Database
 from bot.core.render import truncate
@@ -10,16 +11,21 @@ from bot.tracker import model, status
 from bot.tracker.model import ALL_HISTORY, STATUSES, Overview, Status, StatusChange
 
 
-def timeline_png(view: Overview, histories: dict[int, list[StatusChange]], now: datetime) -> bytes:
-    """A PNG timeline: units as rows, statuses as coloured spans, today marked (CPU work:
-    call through asyncio.to_thread)."""
+def timeline_png(
+    view: Overview,
+    histories: dict[int, list[StatusChange]],
+    now: datetime,
+    zone: str,
+) -> bytes:
+    """A PNG timeline: units (then general tables) as rows, statuses as coloured spans, today
+    marked, dates in the server's zone (CPU work: call through asyncio.to_thread)."""
     # matplotlib loads with the first chart, not when the bot starts.
     from matplotlib.dates import DateFormatter, date2num
     from matplotlib.patches import Patch
 
     from bot.core import charts
 
-    rows = [s for s in view.standings][::-1]
+    rows = [*view.standings, *view.tables][::-1]
     height = max(3.0, 0.45 * len(rows) + 1.8)
     with charts.figure(11, height) as fig:
         ax = fig.add_subplot(1, 1, 1)
@@ -50,7 +56,8 @@ def timeline_png(view: Overview, histories: dict[int, list[StatusChange]], now: 
         ax.text(date2num(now), len(rows) - 0.4, " today", color="#ED4245", va="bottom")
         ax.set_xlim(date2num(first) - 2, date2num(now) + 4)
         ax.set_ylim(-0.7, len(rows) - 0.1)
-        ax.xaxis.set_major_formatter(DateFormatter("%b %d"))
+        ax.xaxis.set_major_formatter(DateFormatter("%b %d", tz=ZoneInfo(zone)))
+        ax.set_xlabel(f"Date ({zone})")
         ax.set_title("Bargaining timeline")
         ordered = [s for s in STATUSES.values() if s.code in used]
         if ordered:

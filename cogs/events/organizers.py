@@ -554,7 +554,10 @@ class EventsOrganizers(commands.Cog):
             for unit_id in event.unit_ids:
                 unit = await units.get(self.bot.db, interaction.guild_id, unit_id)
                 members_by_code[unit.code] = unit.member_count
-            png = await asyncio.to_thread(events.turnout_chart, event, points, members_by_code)
+            zone = (await guild_settings.get(self.bot.db, interaction.guild_id)).timezone
+            png = await asyncio.to_thread(
+                events.turnout_chart, event, points, members_by_code, zone
+            )
             files.append((f"turnout-{id}.png", png))
         await ui.reply(
             interaction,
