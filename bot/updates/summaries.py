@@ -305,7 +305,7 @@ def markdown(update: model.Update, summary: Summary) -> str:
             "",
             item.new or "—",
             "",
-            f"**What it means** (summary, not contract language): {item.note}",
+            f"**What it means:** {item.note}",
             "",
         ]
     return "\n".join(lines)

@@ -193,13 +193,19 @@ async def test_demo_summary_browsed_article_by_article_and_as_markdown(rig):
     [shown] = chosen.embeds
     assert [f["name"] for f in shown["fields"]] == ["Current terms", "New terms"]
     assert all(f["inline"] for f in shown["fields"])
-    assert "August 4, 2024" in shown["fields"][1]["value"]
+    assert "once members ratify it" in shown["fields"][1]["value"]
     assert "not contract language" in shown["description"]
+    assert shown["description"].count("contract language") == 1  # said once, not twice
     r = await rig.command("alice", f"/updates changes id: {update_id} format: file")
     [(name, data)] = [f for req in r.requests for f in req.files]
     assert name == f"update-{update_id}-changes.md"
     document = data.decode()
     assert document.count("\n## ") == 10 and "not contract language" in document
+    assert document.lower().count("not contract language") == 1  # the disclaimer once
+    # The demo is true at its clock (July 10, 2024, before the vote) and never speaks of its
+    # sources.
+    for said in ("seeds", "85.9", "ratified on", "(demo"):
+        assert said not in document
     r = await rig.command("alice", "/updates changes id: 1")
     assert r.ephemeral and "has no summary" in r.text
 
