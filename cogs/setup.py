@@ -175,7 +175,7 @@ class Setup(commands.Cog):
                 raise UserError("@everyone can't be a rankfile role: pick or create a real role.")
             if role is not None and role.managed:
                 raise UserError(f"{role.mention} is managed by an integration: pick another role.")
-        await self._save(interaction, changes, [])
+        await self._save(interaction, changes, _cat_role_notes(interaction, cat))
 
     @setup.command(name="timezone", description="The time zone organizers type times in")
     @app_commands.describe(zone="An IANA time zone, such as America/Los_Angeles")
@@ -309,6 +309,28 @@ class Setup(commands.Cog):
             self.bot.db, interaction.guild_id, days, interaction.user.id, self.bot.clock.now()
         )
         await reply(interaction, embeds=[safety_embed(state, ["Saved."])], ephemeral=True)
+
+
+def _cat_role_notes(interaction: discord.Interaction, cat: discord.Role | None) -> list[str]:
+    """Warnings about a CAT role the bot could never give (said at once, as `/setup check`
+    would later): a role above the bot's own, or no Manage Roles permission."""
+    guild = interaction.guild
+    me = guild.me if guild is not None else None
+    if cat is None or me is None:
+        return []
+    if cat >= me.top_role:
+        return [
+            f"Warning: {cat.mention} sits above the bot's highest role ({me.top_role.mention}), "
+            "so the bot can never give it to volunteers. In Server Settings > Roles, drag "
+            f"{me.top_role.mention} above {cat.mention}, or pick a lower role."
+        ]
+    if not interaction.app_permissions.manage_roles:
+        return [
+            f"Warning: the bot lacks the Manage Roles permission, so it can't give {cat.mention} "
+            f"to volunteers. In Server Settings > Roles > {me.top_role.name} > Permissions, turn "
+            "on Manage Roles."
+        ]
+    return []
 
 
 def _committee_private(interaction: discord.Interaction, settings) -> bool | None:  # noqa: ANN001

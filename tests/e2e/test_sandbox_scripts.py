@@ -67,6 +67,9 @@ async def test_core_script_output(tmp_path):
     assert "can't be a rankfile role" in json.dumps(
         _callback(find("erin", "/setup roles cat: @everyone"))
     )
+    too_high = json.dumps(_callback(find("erin", "/setup roles cat: @admin")))
+    assert "sits above the bot's highest role" in too_high and "Saved." in too_high
+    assert "Warning" not in json.dumps(_callback(find("erin", "/setup roles cat: @cat")))
     assert "America/New_York" in json.dumps(
         _callback(find("erin", "/setup timezone zone: America/New_York"))
     )
@@ -74,5 +77,9 @@ async def test_core_script_output(tmp_path):
         _callback(find("erin", "/setup timezone zone: Mars/Base"))
     )
     organizer_help = json.dumps(_callback(find("carol", "/help")))
-    assert "/audit" in organizer_help
-    assert "setup.update" in json.dumps(_callback(find("carol", "/audit")))
+    assert "You're a member; as an organizer you also have" in organizer_help
+    assert "/audit" not in organizer_help  # the members' part comes first
+    assert "`/audit`" in json.dumps(_callback(find("carol", "select rf:help:part organizer:1")))
+    shown = json.dumps(_callback(find("carol", "/audit")))
+    assert "setup.update" in shown and "<@None>" not in shown
+    assert "rankfile (command line)" in shown
