@@ -723,7 +723,26 @@ async def export_entries(db: Database, guild_id: int) -> str:
         if e.source_url:
             item["source"] = e.source_url
         entries.append(item)
-    return yaml.safe_dump({"entries": entries}, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(
+        {"entries": entries},
+        Dumper=_BlockDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+    )
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """YAML an organizer can edit by hand: multi-line text as `|` blocks, long lines folded
+    (`>`), never quoted strings broken across lines."""
+
+
+def _text(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in data.rstrip("\n") else ">" if len(data) > 80 else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_BlockDumper.add_representer(str, _text)
 
 
 async def load_demo(db: Database, guild_id: int, now: datetime) -> str:

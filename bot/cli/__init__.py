@@ -41,13 +41,21 @@ SANDBOX_START = datetime(2024, 7, 10, 17, 0, tzinfo=UTC)
 CLI_MODULES: list[str] = ["bot.cli.ops", "bot.cli.faq", "bot.cli.privacy", "bot.cli.updates"]
 
 
-async def server_of(db: Any, given: int | None, sql: str, what: str) -> int:
-    """The server named with --guild, or the only one `sql` finds; UserError otherwise."""
+async def server_of(
+    db: Any, given: int | None, sql: str, what: str, *, when_none: str | None = None
+) -> int:
+    """The server named with --guild, or the only one `sql` finds; UserError otherwise.
+
+    `when_none` is what to say when the database holds none at all (then --guild would not
+    help: say what would).
+    """
     from bot.core.errors import UserError
 
     if given:
         return given
     found = [r[0] for r in await db.fetchall(sql)]
+    if not found and when_none:
+        raise UserError(when_none)
     if len(found) != 1:
         held = f"no {what}" if not found else f"{what} of {len(found)} servers"
         raise UserError(f"give --guild SERVER_ID (the database holds {held})")

@@ -17,6 +17,12 @@ from bot.core.db import Database, DatabaseError
 from bot.core.errors import UserError
 
 GUILDS = "SELECT guild_id FROM guild_settings UNION SELECT guild_id FROM faq_entry"
+# Searching or exporting an FAQ the database does not hold: what would give it one.
+NO_FAQ = (
+    "the database ({db}) holds no FAQ yet: add one with `rankfile faq import FILE --guild "
+    "SERVER_ID`, or load the demo's with `rankfile demo load --guild SERVER_ID` (or try "
+    "`rankfile sandbox`, which has it)"
+)
 
 
 def _fail(message: str) -> int:
@@ -29,7 +35,13 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         await db.open()
         await db.migrate()
-        guild_id = await server_of(db, args.guild, GUILDS, "FAQ entries")
+        guild_id = await server_of(
+            db,
+            args.guild,
+            GUILDS,
+            "FAQ entries",
+            when_none=None if args.faq_command == "import" else NO_FAQ.format(db=settings.db_path),
+        )
         if args.faq_command == "import":
             text = await asyncio.to_thread(Path(args.file).read_text, encoding="utf-8")
             report = await faq.import_entries(db, guild_id, text, datetime.now(UTC))

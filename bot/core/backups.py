@@ -92,7 +92,7 @@ def _connect(path: Path, key: str | None, *, readonly: bool = False) -> Any:
     if key:
         from bot.core import encryption
 
-        conn = encryption.module().connect(str(path))
+        conn = encryption.connect(path)
         conn.execute(encryption.key_statement(key))
         return conn
     if readonly:

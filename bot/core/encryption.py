@@ -71,9 +71,21 @@ def key_statement(key: str) -> str:
     return f"PRAGMA key = {_literal(key)}"
 
 
+# SQLCipher writes its own "ERROR CORE ... hmac check failed" lines to stderr on a wrong key;
+# rankfile says it in one line of its own (`wrong_key`), so SQLCipher's log is turned off.
+QUIET = "PRAGMA cipher_log_level = NONE"
+
+
+def connect(path: Path | str, **kwargs: Any) -> Any:
+    """A sqlcipher3 connection to `path`, with SQLCipher's own logging off."""
+    conn = module().connect(str(path), **kwargs)
+    conn.execute(QUIET)
+    return conn
+
+
 def connector(path: Path | str, **kwargs: Any) -> Callable[[], Any]:
     """A factory for aiosqlite.Connection: a sqlcipher3 connection to `path`."""
-    return functools.partial(module().connect, str(path), **kwargs)
+    return functools.partial(connect, path, **kwargs)
 
 
 def wrong_key(path: Path) -> EncryptionError:
@@ -86,7 +98,7 @@ def wrong_key(path: Path) -> EncryptionError:
 
 def _open_sync(path: Path, key: str | None) -> Any:
     # sqlcipher3 reads plain files too (no key set), and only it has sqlcipher_export().
-    conn = module().connect(str(path))
+    conn = connect(path)
     if key:
         conn.execute(key_statement(key))
     try:

@@ -70,6 +70,9 @@ class Rankfile(commands.Bot):
         delivery_rate: float = RATE_PER_SECOND,
         **options: Any,
     ) -> None:
+        # A text-only bot: discord.py's warnings that voice needs PyNaCl and davey are noise.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         # The least the features need: guild and channel events, no privileged intents.
         intents = discord.Intents.none()
         intents.guilds = True

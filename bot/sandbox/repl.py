@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import importlib.util
 import json
 import re
 import shlex
@@ -518,9 +519,10 @@ async def run_sandbox(
     action (settings, demo data). Actions come from ``lines``, else the ``script`` file,
     else the terminal.
     """
-    # Bodies are checked against Discord's OpenAPI file where it is at hand; a person trying
-    # the sandbox on a fresh machine has none and needs no warning about it.
-    fake = FakeDiscord(validate=default_spec_path().is_file())
+    # Bodies are checked against Discord's OpenAPI file where it and jsonschema (a test
+    # dependency) are at hand; a person trying the sandbox on a fresh machine has neither and
+    # needs no warning about it.
+    fake = FakeDiscord(validate=default_spec_path().is_file() and _has_jsonschema())
     await fake.start()
     demo = fake.add_demo_guild()
     driver = Driver(fake, lambda: make_bot(fake), guild=demo)
@@ -558,6 +560,10 @@ async def prepare_demo_server(bot: commands.Bot, demo: DemoGuild) -> None:
     now = bot.clock.now()  # type: ignore[attr-defined]
     await demo_content.prepare_server(db, demo.guild_id, demo.channels, demo.roles, now)
     await demo_content.load(db, demo.guild_id, now)
+
+
+def _has_jsonschema() -> bool:
+    return importlib.util.find_spec("jsonschema") is not None
 
 
 async def main(
