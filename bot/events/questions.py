@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import updates
-from bot.core import audit, timeparse, units
+from bot.core import audit, render, timeparse, units
 from bot.core.db import Database, from_db, to_db
 from bot.core.delivery import Target, enqueue
 from bot.core.errors import Conflict, NotFound, UserError
@@ -346,7 +346,7 @@ async def recap(
             actor_id,
             "townhall.recap",
             f"event:{event_id}",
-            f"update {update.id}; {len(askers)} askers told",
+            f"update {update.id}; {render.count(len(askers), 'asker', 'askers')} told",
             now,
         )
     return update, len(askers)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot import topics
-from bot.core import units
+from bot.core import render, units
 from bot.core.db import Database, to_db
 from bot.core.paths import DEMO_DIR
 from bot.updates import publishing, summaries
@@ -82,4 +82,4 @@ async def load_demo_summary(db: Database, guild_id: int, now: datetime) -> str:
         return "summary: waits for its update"
     body = yaml.safe_dump({"title": data["title"], "items": data["items"]}, allow_unicode=True)
     found = await summaries.import_summary(db, guild_id, int(value), body, None, now)
-    return f"summary: {len(found.items)} articles"
+    return f"summary: {render.count(len(found.items), 'article', 'articles')}"

@@ -18,7 +18,7 @@ import yaml
 from bot.core import audit
 from bot.core.db import Database, from_db, to_db
 from bot.core.errors import NotFound, UserError
-from bot.core.render import Colour, embed, truncate
+from bot.core.render import Colour, count, embed, truncate
 from bot.updates import model
 
 KINDS = ("added", "changed", "removed")
@@ -113,7 +113,7 @@ def parse(text: str) -> tuple[str | None, list[Item]]:
     if not raw:
         problems.append("`items` is empty: add at least one article.")
     if len(raw) > ITEMS_MAX:
-        problems.append(f"{len(raw)} items; a summary has at most {ITEMS_MAX}.")
+        problems.append(f"{count(len(raw), 'item', 'items')}; a summary has at most {ITEMS_MAX}.")
     items: list[Item] = []
     seen: set[str] = set()
     for n, entry in enumerate(raw[:ITEMS_MAX], start=1):
@@ -235,7 +235,11 @@ def overview_embed(update: model.Update, summary: Summary) -> dict[str, Any]:
     lines = [f"{_KIND_LABEL[i.kind]} · {truncate(i.article, 80)}" for i in summary.items]
     return embed(
         summary.title or f"What changes: #{update.id} · {truncate(update.title, 150)}",
-        truncate(f"**{len(summary.items)} articles:** {head}\n\n" + "\n".join(lines), 4000),
+        truncate(
+            f"**{count(len(summary.items), 'article', 'articles')}:** {head}\n\n"
+            + "\n".join(lines),
+            4000,
+        ),
         footer=f"{NOT_CONTRACT}. Pick an article below to read it side by side.",
         colour=Colour.INFO,
     )
