@@ -66,7 +66,7 @@ async def test_problems_silent_gateway_stuck_deliveries_stopped_never_started(tm
     await beat.heard("GUILD_UPDATE", T0 + timedelta(minutes=16), 1)
     stuck = await status.read(db, T0 + timedelta(minutes=16), tmp_path)
     assert status.problems(stuck) == [
-        "1 deliveries stuck, the oldest due 16 min ago: read the bot's log"
+        "1 delivery stuck, the oldest due 16 min ago: read the bot's log"
     ]
     await beat.stopped(T0 + timedelta(minutes=17))
     stopped = await status.read(db, T0 + timedelta(minutes=18), tmp_path)
@@ -109,7 +109,7 @@ def test_status_check_fails_when_deliveries_are_stuck(tmp_path, monkeypatch, cap
     code, out = _cli(monkeypatch, tmp_path, capsys, "status", "--check")
     assert code == 1
     # --check prints only the problems, one a line.
-    assert out.out.startswith("1 deliveries stuck, the oldest due 60 min ago")
+    assert out.out.startswith("1 delivery stuck, the oldest due 60 min ago")
     assert "health:" not in out.out
     code, out = _cli(monkeypatch, tmp_path, capsys, "status")
     assert code == 1 and "health:      PROBLEM" in out.out

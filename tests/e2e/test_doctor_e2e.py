@@ -273,7 +273,7 @@ async def test_status_check_fails_when_the_worker_is_stuck(rig):
     await rig.command("alice", "/help")  # Discord still talks to the bot
     stuck = await cli_ops.read_status(settings, now=rig.clock.now())
     assert status.problems(stuck) == [
-        "1 deliveries stuck, the oldest due 20 min ago: read the bot's log"
+        "1 delivery stuck, the oldest due 20 min ago: read the bot's log"
     ]
     assert stuck.to_json()["deliveries_pending"] == 1
     rig.clock.advance(minutes=10)
