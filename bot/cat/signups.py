@@ -218,7 +218,7 @@ async def sign_up(
         if supervises_none is False and previous == "active":
             await db.execute(SET_STATUS_ONLY, ("pending", to_db(now), guild_id, user_id))
         volunteer = await get_volunteer(db, guild_id, user_id)
-        assert volunteer is not None  # noqa: S101 - written just above in this transaction
+        assert volunteer is not None  # written just above in this transaction
         joined = previous not in ("active", "pending")
         if joined:
             # The weekly digest starts with the CAT's first volunteer (or the first scope).
