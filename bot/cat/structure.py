@@ -19,6 +19,7 @@ from bot.core.errors import Conflict, UserError
 DEFAULT_RATIO = 10
 # Editors Guild practice: a CAT member keeps in touch with 8 to 35 coworkers they know.
 LIST_MIN, LIST_MAX = 8, 35
+SHIFT_NAME_MAX = 40
 
 SHIFTS_OF_UNIT = "SELECT * FROM unit_shift WHERE guild_id = ? AND unit_id = ? ORDER BY id"
 UPSERT_SHIFT = (
@@ -40,7 +41,6 @@ SET_DETAILS = (
     "UPDATE cat_volunteer SET shift_id = coalesce(?, shift_id), "
     "list_size = coalesce(?, list_size), updated_at = ? WHERE guild_id = ? AND user_id = ?"
 )
-SHIFT_NAME_MAX = 40
 SHIFTS_OF_GUILD = "SELECT * FROM unit_shift WHERE guild_id = ? ORDER BY unit_id, id"
 UNIT_RATIOS = "SELECT id, cat_target_ratio FROM bargaining_unit WHERE guild_id = ?"
 
