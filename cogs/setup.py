@@ -7,8 +7,9 @@ import zoneinfo
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.utils import escape_markdown
 
-from bot import privacy
+from bot import cat, privacy
 from bot.core import guild_settings
 from bot.core.errors import UserError
 from bot.core.render import Colour, embed
@@ -17,7 +18,6 @@ from bot.glue.app import Rankfile
 from bot.glue.permissions import HIDDEN_BEHIND, Access, requires
 from bot.glue.ui import reply
 from bot.ops import doctor
-from cogs import cat as cat_cog
 
 _ZONES = sorted(zoneinfo.available_timezones())
 
@@ -216,7 +216,33 @@ class Setup(commands.Cog):
         )
         await reply(interaction, embeds=[embed("CAT settings saved", text)], ephemeral=True)
 
-    coordinator = cat_cog.coordinator_command(setup)  # /setup coordinator (issue 12)
+    @setup.command(name="coordinator", description="Which units a CAT coordinator sees")
+    @app_commands.describe(
+        member="The CAT coordinator",
+        units="Unit codes separated by commas, e.g. 700, 600 (leave out: every unit)",
+    )
+    @requires(Access.ADMIN)
+    async def coordinator(
+        self,
+        interaction: discord.Interaction,
+        member: discord.User,
+        units: str | None = None,
+    ) -> None:
+        found = await cat.set_scope(
+            self.bot.db,
+            interaction.guild_id,
+            member.id,
+            units,
+            interaction.user.id,
+            self.bot.clock.now(),
+        )
+        seen = ", ".join(escape_markdown(u.label) for u in found) or "every unit"
+        await reply(
+            interaction,
+            f"{member.mention} coordinates {seen} (with their sub-units), and gets the weekly "
+            "CAT digest by DM.",
+            ephemeral=True,
+        )
 
     @setup.command(name="silence", description="Nudge organizers after N days without an update")
     @app_commands.describe(
@@ -226,7 +252,7 @@ class Setup(commands.Cog):
     async def silence(
         self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 90]
     ) -> None:
-        await self._save(interaction, {"silence_days": days}, [])  # issue 11
+        await self._save(interaction, {"silence_days": days}, [])
 
     @timezone.autocomplete("zone")
     async def _zone_choices(
@@ -246,7 +272,7 @@ class Setup(commands.Cog):
             interaction, embeds=[settings_embed(settings, ["Saved.", *notes])], ephemeral=True
         )
 
-    # -- safety checklist and campaign retention (issue 14; domain in bot/privacy.py) ---------
+    # -- safety checklist and campaign retention (domain in bot/privacy) ----------------------
 
     campaign = app_commands.Group(
         name="campaign",
