@@ -337,7 +337,7 @@ class Setup(commands.Cog):
         await reply(interaction, embeds=[safety_embed(state, ["Saved."])], ephemeral=True)
 
 
-def _committee_private(interaction: discord.Interaction, settings) -> bool | None:  # noqa: ANN001
+def _committee_private(interaction: discord.Interaction, settings) -> bool | None:
     """Whether @everyone is kept out of the committee channel (None: not set or not seen)."""
     guild = interaction.guild
     channel = guild.get_channel(settings.committee_channel_id or 0) if guild else None
@@ -346,7 +346,7 @@ def _committee_private(interaction: discord.Interaction, settings) -> bool | Non
     return not channel.permissions_for(guild.default_role).view_channel
 
 
-def _when(moment) -> str:  # noqa: ANN001
+def _when(moment) -> str:
     return f"<t:{int(moment.timestamp())}:f>" if moment else "not yet"
 
 

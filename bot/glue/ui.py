@@ -277,7 +277,7 @@ class ReportsErrors:
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
             await self.act(interaction)  # type: ignore[attr-defined]
-        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
+        except Exception as error:
             await report_error(interaction, error)
 
 

@@ -371,7 +371,7 @@ async def burst(rig):
     """Actions inside only dispatch (each would otherwise wait for all the others to settle);
     the bot is settled once for the lot on the way out."""
     driver = rig.driver
-    since = driver._task_seq  # noqa: SLF001 - where the burst began, for the one settle
+    since = driver._task_seq
 
     async def dispatch_only(*, since: int | None = None) -> None:
         return None
