@@ -56,7 +56,6 @@ SELECT = (
 )
 BY_ID = SELECT + "WHERE q.guild_id = ? AND q.id = ?"
 MINE = SELECT + "WHERE q.guild_id = ? AND q.author_id = ? ORDER BY q.number DESC LIMIT ?"
-OPEN = SELECT + "WHERE q.guild_id = ? AND q.state = 'open' ORDER BY q.number LIMIT ?"
 RECENT = SELECT + "WHERE q.guild_id = ? ORDER BY q.number DESC LIMIT ?"
 
 
@@ -285,11 +284,6 @@ async def dismiss(
 async def mine(db: Database, guild_id: int, author_id: int, limit: int = 10) -> list[Question]:
     """A member's own questions, newest first, with whether each answer reached them."""
     return [_question(r) for r in await db.fetchall(MINE, (guild_id, author_id, limit))]
-
-
-async def open_questions(db: Database, guild_id: int, limit: int = 25) -> list[Question]:
-    """Questions still waiting for the committee, oldest first."""
-    return [_question(r) for r in await db.fetchall(OPEN, (guild_id, limit))]
 
 
 async def recent(db: Database, guild_id: int, limit: int = 25) -> list[Question]:
