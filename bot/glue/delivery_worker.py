@@ -254,6 +254,9 @@ class DeliveryWorker:
             reason = "dms_closed" if exc.code == 50007 else "missing_access"
             if reason == "dms_closed":
                 await dm_limits.mark_closed(self.db, item.target_id, now())
+                closed = getattr(self.bot, "closed_dms", None)
+                if closed is not None:
+                    closed.add(item.target_id)
             await delivery.mark_skipped(self.db, item.id, reason, now())
         except discord.NotFound as exc:
             if item.target_kind == "dm" and cached and exc.code == 10003:

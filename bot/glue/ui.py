@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import re
 import secrets
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -28,9 +29,13 @@ NO_PINGS = discord.AllowedMentions.none()
 # Discord drops an interaction whose first answer comes after 3 s. A handler that has not
 # answered within this budget is deferred for it, so the member sees "thinking" at once.
 ANSWER_BUDGET = 0.5
+# A form (modal) can only be the first answer, so an interaction that may open one is given
+# longer before the watchdog defers it (then the member gets an "Open the form" button).
+FORM_BUDGET = 2.0
 _ANSWER_LOCK = "rankfile.answer_lock"
 _TRIED = "rankfile.answer_tried"  # a first answer was sent (even if Discord refused it)
 _PUBLIC_IF = "public_if"
+_OPENS_FORM = "opens_form"
 
 
 def to_embed(data: dict) -> discord.Embed:
@@ -66,6 +71,40 @@ def answers_in_public(when: Callable[[Any], bool]) -> Callable[[Any], Any]:
     return mark
 
 
+def opens_form(command: Any) -> Any:
+    """Mark a slash command that answers with a form (give it FORM_BUDGET)."""
+    command.extras[_OPENS_FORM] = True
+    return command
+
+
+class FormButtons:
+    """The custom ids of buttons that answer with a form, registered by cogs at start-up."""
+
+    def __init__(self) -> None:
+        self._patterns: list[re.Pattern[str]] = []
+
+    def add(self, pattern: str) -> None:
+        """Buttons whose custom id matches `pattern` (a regex, whole id) open a form."""
+        if all(p.pattern != pattern for p in self._patterns):
+            self._patterns.append(re.compile(pattern))
+
+    def match(self, custom_id: str) -> bool:
+        """Whether a pressed button opens a form."""
+        return any(p.fullmatch(custom_id) for p in self._patterns)
+
+
+FORM_BUTTONS = FormButtons()
+
+
+def _may_open_form(interaction: discord.Interaction) -> bool:
+    if interaction.type is discord.InteractionType.application_command:
+        command = interaction.command
+        return bool(command is not None and command.extras.get(_OPENS_FORM))
+    if interaction.type is discord.InteractionType.component:
+        return FORM_BUTTONS.match(str((interaction.data or {}).get("custom_id", "")))
+    return False
+
+
 def _answers_publicly(interaction: discord.Interaction) -> bool:
     command = interaction.command
     if command is None:
@@ -88,7 +127,7 @@ async def acknowledge_in_time(
     Autocomplete cannot be deferred (its answers must simply be fast)."""
     if interaction.type is discord.InteractionType.autocomplete:
         return
-    await asyncio.sleep(budget)
+    await asyncio.sleep(max(budget, FORM_BUDGET) if _may_open_form(interaction) else budget)
     async with _answer_lock(interaction):
         if interaction.response.is_done() or interaction.extras.get(_TRIED):
             return

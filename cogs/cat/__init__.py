@@ -4,8 +4,11 @@ for coordinators (cogs/cat/coordinators.py), with their buttons and forms
 
 from __future__ import annotations
 
+import re
+
+from bot.glue import ui
 from bot.glue.app import Rankfile
-from cogs.cat.components import CommitView, JoinView
+from cogs.cat.components import COMMIT_ID, SUPERVISOR_ID, CommitView, JoinView
 from cogs.cat.coordinators import CatTeam
 from cogs.cat.members import CatMembers
 
@@ -17,3 +20,5 @@ async def setup(bot: Rankfile) -> None:
     await bot.add_cog(CatTeam(bot))
     bot.add_view(JoinView(bot))
     bot.add_view(CommitView(bot))
+    for custom_id in (COMMIT_ID, SUPERVISOR_ID):
+        ui.FORM_BUTTONS.add(re.escape(custom_id))

@@ -16,6 +16,7 @@ from bot import cat, privacy
 from bot.core import guild_settings, render, units
 from bot.core.errors import UserError
 from bot.core.render import Colour, embed
+from bot.glue import ui
 from bot.glue.app import Rankfile
 from bot.glue.permissions import Access, ensure
 from bot.glue.ui import Modal, View, reply, update
@@ -364,12 +365,12 @@ async def open_form(
     if not unit_list:
         raise UserError(
             "This server has no bargaining units yet, so there is nothing to join: an "
-            "organizer adds them with `/tracker units add`."
+            "organizer adds them with `/tracker-edit units add`."
         )
     if current is None:
         current = await cat.get_volunteer(db, interaction.guild_id, interaction.user.id)
     form = SignupForm(bot, unit_list, current, interaction.id, supervises_none)
-    await interaction.response.send_modal(form)
+    await ui.open_form(interaction, form)
 
 
 async def submit_form(bot: Rankfile, interaction: discord.Interaction, **form: Any) -> None:
