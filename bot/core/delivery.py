@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.core.db import Database, from_db, to_db
 from bot.core.errors import Conflict, NotFound
+from bot.core.render import Limits, truncate
 
 INSERT_BROADCAST = (
     "INSERT INTO broadcast (guild_id, kind, subject, author_id, payload, created_at, "
@@ -27,7 +28,7 @@ INSERT_DELIVERY = (
 )
 DUE = (
     "SELECT d.id, d.broadcast_id, d.action, d.target_kind, d.target_id, d.edit_message_id, "
-    "d.attempts, b.payload FROM delivery d JOIN broadcast b ON b.id = d.broadcast_id "
+    "d.attempts, b.payload, b.guild_id FROM delivery d JOIN broadcast b ON b.id = d.broadcast_id "
     "WHERE d.state = 'pending' AND d.due_at <= ? ORDER BY d.due_at, d.id LIMIT ?"
 )
 NEXT_DUE = "SELECT min(due_at) FROM delivery WHERE state = 'pending'"
@@ -134,6 +135,7 @@ class Delivery:
     edit_message_id: int | None
     attempts: int
     payload: dict[str, Any]
+    guild_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,7 @@ async def due(db: Database, now: datetime, limit: int = 100) -> list[Delivery]:
             r["edit_message_id"],
             r["attempts"],
             json.loads(r["payload"]),
+            r["guild_id"],
         )
         for r in rows
     ]
@@ -352,6 +355,13 @@ async def failed_total(db: Database) -> int:
     return int(await db.fetchval(FAILED_TOTAL, (), 0))
 
 
-def file_part(name: str, data: bytes) -> dict[str, str]:
-    """An attachment for a queued message (payload["files"]): small files only (.ics, PNG)."""
-    return {"name": name, "data": base64.b64encode(data).decode("ascii")}
+def file_part(name: str, data: bytes, description: str | None = None) -> dict[str, str]:
+    """An attachment for a queued message (payload["files"]): small files only (.ics, PNG).
+
+    `description` is what a screen reader says for it (an image must have one: what it shows
+    and its key numbers), cut to Discord's 1,024 characters.
+    """
+    part = {"name": name, "data": base64.b64encode(data).decode("ascii")}
+    if description:
+        part["description"] = truncate(description, Limits.ATTACHMENT_DESCRIPTION)
+    return part
