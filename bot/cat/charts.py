@@ -31,10 +31,12 @@ def coverage_description(cov: reports.Coverage) -> str:
     head = (
         "Bar chart of CAT coverage: for each unit and shift, active volunteers (solid bar) "
         f'beside the target (hatched grey bar), uncovered shifts marked "uncovered". Target: '
-        f"1 volunteer per {cov.ratio} members; {cov.volunteers} active volunteers in all."
+        f"1 volunteer per {cov.ratio} members; active volunteers in all: {cov.volunteers}. "
+        "By unit and shift:"
     )
     lines = [
-        f"{label.strip()}: {volunteers} of {target or 'no'} target"
+        f"{label.strip()}: {volunteers} active"
+        + (f" of a target of {target}" if target else ", no target set")
         + (", uncovered" if uncovered else "")
         for label, volunteers, target, uncovered in _bars(cov)
     ]
@@ -52,13 +54,15 @@ def unit_description(report: reports.UnitReport) -> str:
     head = (
         f"Two bar charts for {report.unit.code}. Left: conversations by level over the last "
         f"{reports.DISTRIBUTION_DAYS} days (1 strongest, 0 not assessed): {counts}. Right: "
+    )
+    if not report.pulse:
+        return head + f"no concerns logged in the last {2 * reports.PULSE_DAYS} days."
+    head += (
         f"concerns in the last {reports.PULSE_DAYS} days (solid) against the "
         f"{reports.PULSE_DAYS} days before (hatched):"
     )
     lines = [f"{name} {now} (before {before})" for name, now, before in report.pulse[:8]]
-    return listing(
-        lines or ["no concerns logged"], Limits.ATTACHMENT_DESCRIPTION, head=head, sep="; "
-    )
+    return listing(lines, Limits.ATTACHMENT_DESCRIPTION, head=head, sep="; ")
 
 
 def coverage_chart(cov: reports.Coverage) -> bytes:

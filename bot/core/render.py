@@ -20,6 +20,7 @@ from typing import Any, Final
 
 __all__ = [
     "NO_PINGS",
+    "STATUS_WORDS",
     "Colour",
     "Limits",
     "allowed_mentions",
@@ -72,6 +73,23 @@ class Colour:
     DANGER: Final = 0xEF4444  # red
     NEUTRAL: Final = 0x6B7280  # grey
 
+
+# A status colour never speaks alone (WCAG 1.4.1): an embed in one of these colours says its
+# status in words too, with at least one of these (in its title, text, fields or footer).
+# Colours not listed (INFO, NEUTRAL) carry no status. The contract test checks every message.
+STATUS_WORDS: Final[dict[int, tuple[str, ...]]] = {
+    Colour.SUCCESS: tuple(
+        "done|saved|sent|answered|welcome|status|passed|deleted|updated|cancelled|you're in|"
+        "ok|✅|✓".split("|")
+    ),
+    Colour.WARNING: tuple(
+        "before you|check|?|no confident|needed|uncovered|⚠|to do|still to set|not set|"
+        "pending|waiting|missing".split("|")
+    ),
+    Colour.DANGER: tuple(
+        "can't|cancelled|retracted|failed|problem|❌|refused|error|rejected|closed|not ".split("|")
+    ),
+}
 
 # Never mutate: `message()` and `allowed_mentions()` always hand out fresh copies.
 NO_PINGS: Final[dict[str, list[str]]] = {"parse": []}
@@ -428,12 +446,14 @@ def listing(lines: Sequence[str], limit: int, *, head: str = "", sep: str = "\n"
     more" when some are left out: a chart's description or its data as text."""
     text = head
     for index, line in enumerate(lines):
-        joined = f"{text}{sep if text else ''}{line}"
+        # After the head, a line break when lines are, else a space ("...: 600: TA; 700: ...").
+        glue = ("\n" if sep == "\n" else " ") if index == 0 else sep
+        glue = glue if text else ""
+        joined = f"{text}{glue}{line}"
         left = len(lines) - index - 1
         more = f"{sep}{ELLIPSIS} and {left} more" if left else ""
         if len(joined) + len(more) > limit:
-            rest = len(lines) - index
-            return truncate(f"{text}{sep if text else ''}{ELLIPSIS} and {rest} more", limit)
+            return truncate(f"{text}{glue}{ELLIPSIS} and {len(lines) - index} more", limit)
         text = joined
     return truncate(text, limit)
 

@@ -20,7 +20,7 @@ HATCH = {
     "summary_released": "\\\\",
     "moa_released": "++",
     "ratification_vote": "oo",
-    "ratified": "",
+    "ratified": "||",
     "rejected": "--",
 }
 
@@ -51,7 +51,8 @@ def timeline_description(view: Overview, zone: str) -> str:
     head = (
         f"Bargaining timeline: one row per unit, its statuses as spans from left to right "
         f"(each status its own colour and pattern, named beside the unit), a dashed line at "
-        f"today. {view.reached_ta} of {view.total} units have reached a tentative agreement."
+        f"today. {view.reached_ta} of {view.total} units have reached a tentative agreement. By "
+        "unit:"
     )
     return listing(timeline_lines(view, zone), Limits.ATTACHMENT_DESCRIPTION, head=head, sep="; ")
 
