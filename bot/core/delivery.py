@@ -75,6 +75,7 @@ REPLACE_PENDING_PAYLOAD = (
     "(SELECT 1 FROM delivery WHERE broadcast_id = ? AND state = 'pending')"
 )
 GET_DM = "SELECT channel_id FROM dm_channel WHERE user_id = ?"
+DM_OWNER = "SELECT user_id FROM dm_channel WHERE channel_id = ?"
 FORGET_DM = "DELETE FROM dm_channel WHERE user_id = ? AND channel_id = ?"
 PUT_DM = (
     "INSERT INTO dm_channel (user_id, channel_id, opened_at) VALUES (?, ?, ?) "
@@ -332,6 +333,11 @@ async def replace_pending_payload(db: Database, broadcast_id: int, payload: dict
 async def dm_channel(db: Database, user_id: int) -> int | None:
     """The member's DM channel, if opened before."""
     return await db.fetchval(GET_DM, (user_id,))
+
+
+async def dm_owner(db: Database, channel_id: int) -> int | None:
+    """The member whose DM channel this is (None: a server channel, or one never used)."""
+    return await db.fetchval(DM_OWNER, (channel_id,))
 
 
 async def remember_dm_channel(db: Database, user_id: int, channel_id: int, now: datetime) -> None:

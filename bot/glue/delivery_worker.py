@@ -364,8 +364,12 @@ class DeliveryWorker:
         embeds."""
         if not body.get("embeds"):
             return body
-        if item.target_kind == "dm":
-            if await preferences.plain_text(self.db, item.guild_id, item.target_id):
+        # An edit names its channel: a member's DM channel is read as that member asked.
+        member = item.target_id if item.target_kind == "dm" else None
+        if item.action == "edit":
+            member = await delivery.dm_owner(self.db, item.target_id)
+        if member is not None:
+            if await preferences.plain_text(self.db, item.guild_id, member):
                 return render.plain_payload(body)
             return body
         if (await guild_settings.get(self.db, item.guild_id)).plain_text_posts:

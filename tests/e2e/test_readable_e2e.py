@@ -15,11 +15,11 @@ def dm_messages(rig, name: str) -> list[dict]:
     return rig.fake.channel_messages(channel.id) if channel else []
 
 
-async def queue(rig, targets: list[Target]) -> None:
+async def queue(rig, targets: list[Target], title: str = "Ratification vote") -> None:
     payload = render.message(
         embeds=[
             embed(
-                "Ratification vote",
+                title,
                 "Vote at the [union's voting service](https://vote.example.org/ba).",
                 fields=[("Turnout so far", "12 of 40 (30%)")],
             )
@@ -65,6 +65,12 @@ async def test_dms_to_a_member_who_reads_plain_text_are_text_with_described_file
         [file] = sent["attachments"]
         assert file["filename"] == "turnout.png"
         assert file["description"] == "Turnout: 12 of 40 (30%)"
+    # An edit of the DMs (as `/update edit` queues one) keeps each in its reader's form.
+    edits = [Target.edit(m["channel_id"], m["id"]) for m in (alice, bob)]
+    await queue(rig, edits, title="Ratification vote (edited)")
+    [alice], [bob] = dm_messages(rig, "alice"), dm_messages(rig, "bob")
+    assert alice["embeds"] == [] and "**Ratification vote (edited)**" in alice["content"]
+    assert bob["embeds"][0]["title"] == "Ratification vote (edited)" and not bob["content"]
 
 
 async def test_a_server_can_have_its_posts_carry_their_plain_text(rig):
