@@ -46,6 +46,11 @@ def settings_embed(settings: guild_settings.GuildSettings, notes: list[str] = ()
             ("CAT coordinator role", _role(settings.coordinator_role_id), True),
             ("Time zone", settings.timezone, True),
             (
+                "Plain text in posts",
+                "on" if settings.plain_text_posts else "off (`/setup accessibility`)",
+                True,
+            ),
+            (
                 "Still to set",
                 "\n".join(f"`{guild_settings.SETUP_OPTION[m]}`" for m in missing)
                 if missing
@@ -253,6 +258,30 @@ class Setup(commands.Cog):
         self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 90]
     ) -> None:
         await self._save(interaction, {"silence_days": days}, [])
+
+    @setup.command(
+        name="accessibility", description="Channel posts carry their plain text beside the embed"
+    )
+    @app_commands.rename(plain_text_posts="plain-text-posts")
+    @app_commands.describe(
+        plain_text_posts="On: posts carry their text beside the embed, for members with embeds off"
+    )
+    @app_commands.choices(
+        plain_text_posts=[
+            app_commands.Choice(name="on", value="on"),
+            app_commands.Choice(name="off", value="off"),
+        ]
+    )
+    @requires(Access.ADMIN)
+    async def accessibility(self, interaction: discord.Interaction, plain_text_posts: str) -> None:
+        on = plain_text_posts == "on"
+        note = (
+            "Channel posts now carry their plain text beside the embed."
+            if on
+            else "Channel posts carry embeds only; members can still choose "
+            "`/settings plain-text: on` for their own answers and DMs."
+        )
+        await self._save(interaction, {"plain_text_posts": int(on)}, [note])
 
     @timezone.autocomplete("zone")
     async def _zone_choices(

@@ -180,6 +180,11 @@ async def seed(db: Database, guild: int, user: int, organizer: int) -> None:
         (user, now),
     )
     await ex(
+        "INSERT INTO member_preference (guild_id, user_id, plain_text, updated_at)"
+        " VALUES (?, ?, 1, ?)",
+        (guild, user, now),
+    )
+    await ex(
         "INSERT INTO privacy_guild (guild_id, closed_by, checklist_acknowledged_by,"
         " updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (guild, organizer, organizer, now),

@@ -16,7 +16,7 @@ kinds `bot.wiring` registers at start-up.
 
 from __future__ import annotations
 
-from bot.cat.charts import coverage_chart, unit_chart
+from bot.cat.charts import coverage_chart, coverage_description, unit_chart, unit_description
 from bot.cat.commitments import (
     COMMITMENTS,
     NOT_ASSESSED,
@@ -127,6 +127,7 @@ __all__ = [
     "coordinators",
     "coverage",
     "coverage_chart",
+    "coverage_description",
     "digest",
     "digest_message",
     "export_csv",
@@ -159,6 +160,7 @@ __all__ = [
     "sign_up",
     "subtree_ids",
     "unit_chart",
+    "unit_description",
     "unit_ratio",
     "unit_report",
     "unit_tree",

@@ -156,7 +156,11 @@ def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
         )
     # A date without a zone is read as UTC.
     start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
-    asyncio.run(sandbox.main(db_path, start=start, script=script, json_mode=args.json))
+    asyncio.run(
+        sandbox.main(
+            db_path, start=start, script=script, json_mode=args.json, plain_text=args.plain_text
+        )
+    )
     return 0
 
 
@@ -224,6 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser("sandbox", help="run offline against a fake Discord")
     sandbox.add_argument("--script", help="run the actions in FILE instead of reading the terminal")
     sandbox.add_argument("--json", action="store_true", help="print one JSON object per action")
+    sandbox.add_argument(
+        "--plain-text",
+        action="store_true",
+        help="every demo member reads the bot as plain text (/settings plain-text: on)",
+    )
     sandbox.add_argument("--db", help="database file (default: a new temporary file)")
     sandbox.add_argument("--now", help="the sandbox clock's start, ISO 8601 (default 2024-07-10)")
     sandbox.set_defaults(func=cmd_sandbox)

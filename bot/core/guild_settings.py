@@ -56,6 +56,9 @@ class GuildSettings:
     cat_channel_id: int | None = None
     # Transparency (migration 0011): days without an update before organizers are nudged.
     silence_days: int = 7
+    # Readable by everyone (migration 0018): channel posts carry their plain text beside the
+    # embed, for members who turned embeds off.
+    plain_text_posts: int = 0
 
     def missing(self, *names: str) -> list[str]:
         """The named settings (all of SETUP_OPTION by default) that are not set yet."""

@@ -1,7 +1,9 @@
 """Discord-facing helpers shared by every cog: one way to reply, one error report, base views.
 
 Message content is built by bot.render as plain dicts; this module turns them into what
-discord.py sends, always with explicit allowed mentions.
+discord.py sends, always with explicit allowed mentions. A member who chose plain text
+(`/settings plain-text`) gets every answer in its plain form only (`render.plain_messages`);
+in a server that asked for it, public answers carry the plain text beside their embeds.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.core import guild_settings, preferences, render
 from bot.core.errors import UserError
 from bot.core.render import Colour, embed
 from bot.core.timeparse import TimeParseError
@@ -43,9 +46,35 @@ def to_embed(data: dict) -> discord.Embed:
     return discord.Embed.from_dict(data)
 
 
-def to_file(name: str, data: bytes) -> discord.File:
-    """Bytes as an attachment."""
-    return discord.File(io.BytesIO(data), filename=name)
+# An attachment: (file name, bytes) or (file name, bytes, description). An image must have a
+# description (what it shows and its key numbers): screen readers read it out.
+Attachment = tuple[str, bytes] | tuple[str, bytes, str]
+
+
+def to_file(name: str, data: bytes, description: str | None = None) -> discord.File:
+    """Bytes as an attachment, with its description (cut to Discord's 1,024 characters)."""
+    limit = render.Limits.ATTACHMENT_DESCRIPTION
+    said = render.truncate(description, limit) if description else None
+    return discord.File(io.BytesIO(data), filename=name, description=said)
+
+
+def _files(files: Sequence[Attachment]) -> list[discord.File]:
+    return [to_file(*item) for item in files]
+
+
+async def reads_plain_text(interaction: discord.Interaction) -> bool:
+    """Whether the member who acted reads the bot as plain text only (`/settings`)."""
+    db = getattr(interaction.client, "db", None)
+    if db is None:
+        return False
+    return await preferences.plain_text(db, interaction.guild_id, interaction.user.id)
+
+
+async def _posts_plain_text(interaction: discord.Interaction) -> bool:
+    db = getattr(interaction.client, "db", None)
+    if db is None or interaction.guild_id is None:
+        return False
+    return bool((await guild_settings.get(db, interaction.guild_id)).plain_text_posts)
 
 
 def _answer_lock(interaction: discord.Interaction) -> asyncio.Lock:
@@ -177,19 +206,36 @@ async def reply(
     *,
     embeds: Sequence[dict] = (),
     view: discord.ui.View | None = None,
-    files: Sequence[tuple[str, bytes]] = (),
+    files: Sequence[Attachment] = (),
     ephemeral: bool = False,
 ) -> None:
-    """Answer an interaction: the first answer, or a followup when it was already answered."""
-    kwargs: dict[str, Any] = {
-        "content": content,
-        "embeds": [to_embed(e) for e in embeds],
-        "ephemeral": ephemeral,
-        "allowed_mentions": NO_PINGS,
-        "files": [to_file(name, data) for name, data in files],
-    }
-    if view is not None:
-        kwargs["view"] = view
+    """Answer an interaction: the first answer, or a followup when it was already answered.
+
+    To a member who reads plain text, the answer is its plain form only, in as many messages
+    as it needs (the buttons and files on the last); a public answer in a server that asked
+    for it carries the plain text beside its embeds."""
+    messages: list[str | None] = [content]
+    if embeds and await reads_plain_text(interaction):
+        messages = list(render.plain_messages({"content": content, "embeds": list(embeds)}))
+        messages = messages or [None]
+        embeds = ()
+    elif embeds and not ephemeral and await _posts_plain_text(interaction):
+        messages = [render.with_plain_text({"content": content, "embeds": list(embeds)})["content"]]
+    last = len(messages) - 1
+    for index, text in enumerate(messages):
+        kwargs: dict[str, Any] = {
+            "content": text,
+            "embeds": [to_embed(e) for e in embeds] if index == last else [],
+            "ephemeral": ephemeral,
+            "allowed_mentions": NO_PINGS,
+            "files": _files(files) if index == last else [],
+        }
+        if view is not None and index == last:
+            kwargs["view"] = view
+        await _send(interaction, kwargs)
+
+
+async def _send(interaction: discord.Interaction, kwargs: dict[str, Any]) -> None:
     async with _answer_lock(interaction):
         if not interaction.response.is_done():
             interaction.extras[_TRIED] = True
@@ -205,7 +251,19 @@ async def update(
     embeds: Sequence[dict] = (),
     view: discord.ui.View | None = None,
 ) -> None:
-    """Replace the message a button or select was pressed on."""
+    """Replace the message a button or select was pressed on.
+
+    A private message of a member who reads plain text becomes its plain form only (cut to
+    one message, saying where the rest is); a public one keeps its embeds for everyone, with
+    the plain text beside them when the server asked for it."""
+    if embeds:
+        payload = {"content": content, "embeds": list(embeds)}
+        message = interaction.message
+        private = message is None or message.flags.ephemeral
+        if private and await reads_plain_text(interaction):
+            content, embeds = render.plain_payload(payload).get("content"), ()
+        elif not private and await _posts_plain_text(interaction):
+            content = render.with_plain_text(payload)["content"]
     kwargs: dict[str, Any] = {
         "content": content,
         "embeds": [to_embed(e) for e in embeds],

@@ -55,7 +55,7 @@ async def coverage_reply(
     await reply(
         interaction,
         embeds=[coverage_embed(cov)],
-        files=[("cat-coverage.png", png)],
+        files=[("cat-coverage.png", png, cat.coverage_description(cov))],
         ephemeral=True,
     )
 

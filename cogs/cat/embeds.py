@@ -108,7 +108,7 @@ def coverage_embed(cov: cat.Coverage) -> dict:
                 f"{u.member_count} members, {u.volunteers} volunteer(s): "
                 f"{cat.ratio_text(u.member_count, u.volunteers)} against 1:{u.ratio}"
             )
-            line += f" (**{u.shortfall} more** needed)" if u.shortfall else " ✓"
+            line += f" (**{u.shortfall} more** needed)" if u.shortfall else " ✓ covered"
             lines.append(line)
         for sh in u.shifts:
             members = "?" if sh.member_count is None else str(sh.member_count)
@@ -118,7 +118,7 @@ def coverage_embed(cov: cat.Coverage) -> dict:
             elif sh.shortfall:
                 line += f", {cat.ratio_text(sh.member_count, sh.volunteers)} ({sh.shortfall} more)"
             else:
-                line += f", {cat.ratio_text(sh.member_count, sh.volunteers)} ✓"
+                line += f", {cat.ratio_text(sh.member_count, sh.volunteers)} ✓ covered"
             lines.append(line)
         if u.pending:
             lines.append(f"Pending approval: {u.pending}")
@@ -194,7 +194,7 @@ def unit_embeds(report: cat.UnitReport) -> list[dict]:
     )
     pulse_rows = [
         f"**{clean(c)}**: {now} in the last {cat.PULSE_DAYS} days (previous {cat.PULSE_DAYS}: "
-        f"{before})" + (" ↑" if now > before else " ↓" if now < before else "")
+        f"{before})" + (" ↑ up" if now > before else " ↓ down" if now < before else "")
         for c, now, before in report.pulse[:15]
     ]
     pulse = embed(

@@ -275,7 +275,7 @@ class CatMembers(commands.Cog):
         await reply(
             interaction,
             embeds=unit_embeds(report),
-            files=[(f"cat-unit-{found.code}.png", png)],
+            files=[(f"cat-unit-{found.code}.png", png, cat.unit_description(report))],
             ephemeral=True,
         )
 

@@ -538,7 +538,7 @@ class EventsOrganizers(commands.Cog):
             ("Going", str(counts.going), True),
             ("Not going", str(counts.not_going), True),
         ]
-        files: list[tuple[str, bytes]] = []
+        files: list[tuple[str, bytes, str]] = []
         if event.kind == "vote":
             fields.append(
                 ("Said they voted", events.share(counts.said_voted, counts.eligible), True)
@@ -551,7 +551,8 @@ class EventsOrganizers(commands.Cog):
                 unit = await units.get(self.bot.db, interaction.guild_id, unit_id)
                 members_by_code[unit.code] = unit.member_count
             png = await asyncio.to_thread(events.turnout_chart, event, points, members_by_code)
-            files.append((f"turnout-{id}.png", png))
+            said = events.turnout_description(event, points, members_by_code)
+            files.append((f"turnout-{id}.png", png, said))
         await ui.reply(
             interaction,
             embeds=[
