@@ -5,7 +5,7 @@ members who are not in the Discord server.
 The package's modules: `settings` (what a server publishes, its title and address, the
 folder), `gather` (the public content, in dataclasses that cannot hold a member), `strings`
 (every word shown, the catalogue), `render` (Jinja2 templates in `templates/`, the stylesheet
-in `static/`), `build` (writing the folder atomically), `rebuild` (the debounced rebuild
+in `static/`), `builder` (writing the folder atomically), `rebuild` (the debounced rebuild
 after each change, the nightly one), `demo`, `personal_data`. No discord import.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bot.core import timers
 from bot.site import rebuild
-from bot.site.build import MARKER, Built, build, render_and_write, write_site
+from bot.site.builder import MARKER, Built, build, render_and_write, write_site
 from bot.site.demo import load_demo
 from bot.site.gather import Snapshot, gather
 from bot.site.personal_data import PUBLISHED

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core import guild_settings, timers
 from bot.core.db import Database, from_db
-from bot.site import build, settings
+from bot.site import builder, settings
 
 REBUILD = "site.rebuild"
 DEBOUNCE = timedelta(minutes=1)
@@ -64,7 +64,7 @@ async def fire(db: Database, timer: timers.Timer, now: datetime) -> None:
     chosen = await settings.get(db, timer.guild_id)
     if not chosen.out_dir:
         return
-    await build.build(db, timer.guild_id, Path(chosen.out_dir), now)
+    await builder.build(db, timer.guild_id, Path(chosen.out_dir), now)
     if not await _pending(db, timer.guild_id):
         zone = (await guild_settings.get(db, timer.guild_id)).timezone
         night = next_night(now, zone)

@@ -16,8 +16,11 @@ from tests.support import GUILD
 # The sandbox's clock: the demo campaign between the TA's summary and the ratification vote.
 NOW = datetime(2024, 7, 10, 17, 0, tzinfo=UTC)
 ZONE = "America/Los_Angeles"
-CHANNELS = {"announcements_channel_id": 9001, "updates_channel_id": 9002,
-            "committee_channel_id": 9003}  # fmt: skip
+CHANNELS = {
+    "announcements_channel_id": 9001,
+    "updates_channel_id": 9002,
+    "committee_channel_id": 9003,
+}
 
 
 async def demo_server(db: Database, now: datetime = NOW) -> None:

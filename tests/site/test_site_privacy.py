@@ -50,32 +50,60 @@ async def members_everywhere(db) -> None:
     )
     for n, member in enumerate(MEMBERS):
         await cat.sign_up(
-            db, GUILD, member, NOW, name=f"Jordan Alvarez-Member{n}", unit="600",
+            db,
+            GUILD,
+            member,
+            NOW,
+            name=f"Jordan Alvarez-Member{n}",
+            unit="600",
             department=f"Camera department night crew {n}",
             availability=f"Weekday evenings after wrap, shift {n}",
             contact=f"jordan.alvarez{n}@example.org",
-        )  # fmt: skip
+        )
         await questions.ask(
-            db, GUILD, member, f"Will the new health plan cover my kids from day one? ({n})",
-            anonymous=n % 2 == 0, now=NOW,
-        )  # fmt: skip
+            db,
+            GUILD,
+            member,
+            f"Will the new health plan cover my kids from day one? ({n})",
+            anonymous=n % 2 == 0,
+            now=NOW,
+        )
         await subscriptions.subscribe(db, GUILD, member, "unit", NOW, unit="600")
         await events.rsvp(db, townhall, member, "going", NOW)
         await events.questions.ask(
-            db, GUILD, townhall, member, f"Are weekend overtime rules in the MOA? asks {n}",
-            False, NOW,
-        )  # fmt: skip
+            db,
+            GUILD,
+            townhall,
+            member,
+            f"Are weekend overtime rules in the MOA? asks {n}",
+            False,
+            NOW,
+        )
     # A row in every declared table (the privacy tests' seed), with members' real-size ids.
     await seed(db, GUILD, MEMBERS[0], ORGANIZER)
-    await db.execute("UPDATE bargaining_unit SET code = 'seeded', name = 'Seeded unit' "
-                     "WHERE code LIKE 'u%'")  # fmt: skip
+    await db.execute(
+        "UPDATE bargaining_unit SET code = 'seeded', name = 'Seeded unit' WHERE code LIKE 'u%'"
+    )
     # Organizers' words left private: an update and an event not marked public.
     unit = await units.find(db, GUILD, "600")
-    draft = updates.Draft("Committee only: our fallback position on wages",
-                          "Private strategy notes for the committee.", None, (), (unit,))  # fmt: skip
+    draft = updates.Draft(
+        "Committee only: our fallback position on wages",
+        "Private strategy notes for the committee.",
+        None,
+        (),
+        (unit,),
+    )
     await updates.publish(db, GUILD, ORGANIZER, draft, NOW, deliver=False)
-    private = events.make_draft("townhall", "Committee-only strategy meeting", "Private agenda",
-                                NOW + timedelta(days=3), None, "Back room", (), "UTC")  # fmt: skip
+    private = events.make_draft(
+        "townhall",
+        "Committee-only strategy meeting",
+        "Private agenda",
+        NOW + timedelta(days=3),
+        None,
+        "Back room",
+        (),
+        "UTC",
+    )
     await events.create(db, GUILD, ORGANIZER, private, NOW)
     # Short seeded texts become long unique ones, so that the scan can see them anywhere.
     for use in privacy.declared():

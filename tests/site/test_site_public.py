@@ -53,12 +53,15 @@ async def test_nothing_is_public_by_default(db, tmp_path):
 
 async def test_an_update_is_public_only_when_marked_and_the_section_is_published(db, tmp_path):
     unit = await _server(db)
-    shown = await _post(db, "Wages: what we proposed today", "We proposed 7% a year.", unit,
-                        public=True)  # fmt: skip
-    hidden = await _post(db, "Committee only: our fallback on wages", "Do not share.", unit,
-                         public=False)  # fmt: skip
-    await site.configure(db, GUILD, ORG, NOW, title="Local 600 bargaining",
-                         sections={"updates": True})  # fmt: skip
+    shown = await _post(
+        db, "Wages: what we proposed today", "We proposed 7% a year.", unit, public=True
+    )
+    hidden = await _post(
+        db, "Committee only: our fallback on wages", "Do not share.", unit, public=False
+    )
+    await site.configure(
+        db, GUILD, ORG, NOW, title="Local 600 bargaining", sections={"updates": True}
+    )
     files = await built(db, tmp_path / "out")
     assert f"updates/{shown.id}.html" in files and f"updates/{hidden.id}.html" not in files
     everything = "\n".join(files.values())
@@ -78,11 +81,20 @@ async def test_publish_and_create_carry_the_public_choice(db):
     unit = await _server(db)
     posted = await _post(db, "Town hall recap", "What was said.", unit, public=True)
     assert await db.fetchval("SELECT public FROM bargaining_update WHERE id = ?", (posted.id,))
-    draft = events.make_draft("townhall", "Town hall on the MOA", "", NOW + timedelta(days=2),
-                              None, "Union hall", (unit.id,), ZONE)  # fmt: skip
+    draft = events.make_draft(
+        "townhall",
+        "Town hall on the MOA",
+        "",
+        NOW + timedelta(days=2),
+        None,
+        "Union hall",
+        (unit.id,),
+        ZONE,
+    )
     private = await events.create(db, GUILD, ORG, draft, NOW)
-    public = await events.create(db, GUILD, ORG, events.Draft(**{**vars(draft), "public": True}),
-                                 NOW)  # fmt: skip
+    public = await events.create(
+        db, GUILD, ORG, events.Draft(**{**vars(draft), "public": True}), NOW
+    )
     flags = dict(await db.fetchall("SELECT id, public FROM event"))
     assert flags == {private.id: 0, public.id: 1}
     await site.set_public(db, GUILD, "event", private.id, True, ORG, NOW)
@@ -93,13 +105,23 @@ async def test_publish_and_create_carry_the_public_choice(db):
 
 async def test_an_edited_update_shows_its_history_and_a_retracted_one_its_retraction(db, tmp_path):
     unit = await _server(db)
-    first = await _post(db, "Health plan: first pass", "The old text about premiums.", unit,
-                        public=True)  # fmt: skip
+    first = await _post(
+        db, "Health plan: first pass", "The old text about premiums.", unit, public=True
+    )
     later = NOW + timedelta(days=1)
-    await updates.edit(db, GUILD, first.id, ORG, later, title="Health plan: corrected",
-                       body="The corrected text about premiums.", source_url=None)  # fmt: skip
-    gone = await _post(db, "A wrong figure on pensions", "Pensions go up 40% (wrong).", unit,
-                       public=True)  # fmt: skip
+    await updates.edit(
+        db,
+        GUILD,
+        first.id,
+        ORG,
+        later,
+        title="Health plan: corrected",
+        body="The corrected text about premiums.",
+        source_url=None,
+    )
+    gone = await _post(
+        db, "A wrong figure on pensions", "Pensions go up 40% (wrong).", unit, public=True
+    )
     await updates.retract(db, GUILD, gone.id, ORG, later, note="The figure was wrong: 4%.")
     await site.configure(db, GUILD, ORG, later, sections={"updates": True})
     files = await built(db, tmp_path / "out", later)
@@ -134,21 +156,40 @@ async def test_the_demo_tracker_has_the_discord_facts_dated(db, tmp_path):
     local600 = next(u for u in data["units"] if u["code"] == "600")
     assert local600["status"] == "summary_released" and local600["days_to_details"] == 100
     assert [h["status"] for h in local600["history"]] == [
-        "negotiating", "tentative_agreement", "summary_released"]  # fmt: skip
+        "negotiating",
+        "tentative_agreement",
+        "summary_released",
+    ]
 
 
 async def test_withheld_details_show_the_reason_the_date_and_how_late(db, tmp_path):
     unit = await _server(db)
     ta = NOW - timedelta(days=30)
-    await tracker.set_status(db, GUILD, "600", "negotiating", ORG, ta - timedelta(days=5),
-                             post_update=False)  # fmt: skip
+    await tracker.set_status(
+        db, GUILD, "600", "negotiating", ORG, ta - timedelta(days=5), post_update=False
+    )
     await tracker.set_status(db, GUILD, "600", "tentative_agreement", ORG, ta, post_update=False)
     marked = NOW - timedelta(days=20)
-    await tracker.mark_withheld(db, GUILD, "600", "Other locals are still at the table",
-                                marked + timedelta(days=10), ORG, marked, ZONE)  # fmt: skip
-    await tracker.mark_withheld(db, GUILD, "600", "The employer asked for a week more",
-                                marked + timedelta(days=17), ORG, marked + timedelta(days=5),
-                                ZONE)  # fmt: skip
+    await tracker.mark_withheld(
+        db,
+        GUILD,
+        "600",
+        "Other locals are still at the table",
+        marked + timedelta(days=10),
+        ORG,
+        marked,
+        ZONE,
+    )
+    await tracker.mark_withheld(
+        db,
+        GUILD,
+        "600",
+        "The employer asked for a week more",
+        marked + timedelta(days=17),
+        ORG,
+        marked + timedelta(days=5),
+        ZONE,
+    )
     await site.configure(db, GUILD, ORG, NOW, sections={"tracker": True})
     files = await built(db, tmp_path / "out")
     page = text_of(files[f"tracker/{unit.code}.html"])
@@ -163,8 +204,17 @@ async def test_withheld_details_show_the_reason_the_date_and_how_late(db, tmp_pa
 async def test_proposals_by_article_with_whose_move(db, tmp_path):
     unit = await _server(db)
     await units.add(db, GUILD, "700", "Local 700, Editors Guild", None, NOW)
-    await tracker.add_proposal(db, GUILD, "600", "Wages", "employer", ORG, NOW,
-                               exchanged_at=NOW - timedelta(days=3), note="Our 7% is on the table")  # fmt: skip
+    await tracker.add_proposal(
+        db,
+        GUILD,
+        "600",
+        "Wages",
+        "employer",
+        ORG,
+        NOW,
+        exchanged_at=NOW - timedelta(days=3),
+        note="Our 7% is on the table",
+    )
     await tracker.add_proposal(db, GUILD, "700", "Wages", "union", ORG, NOW)
     done = await tracker.add_proposal(db, GUILD, "600", "Turnaround", "union", ORG, NOW)
     await tracker.close_proposal(db, GUILD, done.id, "Agreed: 10 hours", ORG, NOW)
@@ -211,17 +261,22 @@ async def test_site_settings_are_checked(db):
         await site.configure(db, GUILD, ORG, NOW, url="javascript:alert(1)")
     with pytest.raises(UserError, match="at least one"):
         await site.configure(db, GUILD, ORG, NOW)
-    saved = await site.configure(db, GUILD, ORG, NOW, title="  Local 99   bargaining ",
-                                 url="https://local99.org/bargaining/")  # fmt: skip
+    saved = await site.configure(
+        db, GUILD, ORG, NOW, title="  Local 99   bargaining ", url="https://local99.org/bargaining/"
+    )
     assert (saved.title, saved.url, saved.anything_public) == (
-        "Local 99 bargaining", "https://local99.org/bargaining", False)  # fmt: skip
+        "Local 99 bargaining",
+        "https://local99.org/bargaining",
+        False,
+    )
 
 
 async def test_long_campaigns_are_paged(db):
     unit = await _server(db)
     for n in range(120):
-        await _post(db, f"Update number {n}", "Text.", unit, public=True,
-                    when=NOW - timedelta(hours=n))  # fmt: skip
+        await _post(
+            db, f"Update number {n}", "Text.", unit, public=True, when=NOW - timedelta(hours=n)
+        )
     await site.configure(db, GUILD, ORG, NOW, sections={"updates": True})
     files = rendered(await site.gather(db, GUILD, NOW))
     assert {"updates/index.html", "updates/page-2.html", "updates/page-3.html"} <= set(files)
