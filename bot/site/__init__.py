@@ -17,7 +17,7 @@ from bot.site.builder import MARKER, Built, build, render_and_write, write_site
 from bot.site.demo import load_demo
 from bot.site.gather import Snapshot, gather
 from bot.site.personal_data import PUBLISHED
-from bot.site.rebuild import REBUILD, on_audit, request_rebuild
+from bot.site.rebuild import REBUILD, on_audit, request_rebuild, settled
 from bot.site.render import render_site
 from bot.site.settings import (
     SECTIONS,
@@ -48,6 +48,7 @@ __all__ = [
     "request_rebuild",
     "set_folder",
     "set_public",
+    "settled",
     "write_site",
 ]
 

@@ -105,6 +105,7 @@ async def test_the_bot_rebuilds_a_minute_after_changes_once_then_each_night(db, 
     assert not out.exists()
     fired_at = NOW + timedelta(minutes=1, seconds=2)
     assert await timers.fire(db, first[0].id, fired_at) == "fired"
+    await site.settled()
     files = read_folder(out)
     assert "Wages, part 2" in files["index.html"]
     # What waits now is tonight's rebuild (days waited change with the date).
@@ -118,6 +119,20 @@ async def test_the_bot_rebuilds_a_minute_after_changes_once_then_each_night(db, 
         later + timedelta(minutes=1),
         night[0].due_at,
     ]
+
+
+async def test_a_rebuild_that_fails_is_logged_and_leaves_the_folder_alone(db, tmp_path, caplog):
+    await demo_server(db)
+    folder = tmp_path / "www"
+    folder.mkdir()
+    (folder / "index.html").write_text("the union's own page")
+    await site.set_folder(db, GUILD, folder, NOW)
+    (pending,) = await _pending(db)
+    assert await timers.fire(db, pending.id, NOW + timedelta(minutes=2)) == "fired"
+    await site.settled()
+    assert (folder / "index.html").read_text() == "the union's own page"
+    assert "could not be rebuilt" in caplog.text and "did not build" in caplog.text
+    assert len(await _pending(db)) == 1  # tonight's rebuild tries again
 
 
 async def test_members_actions_do_not_rebuild(db, tmp_path):
