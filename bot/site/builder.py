@@ -112,9 +112,12 @@ def write_site(files: dict[str, bytes], out: Path) -> Built:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         (new / MARKER).write_text("Built by rankfile (`rankfile site build`).\n", encoding="utf-8")
-        for folder, _, _ in os.walk(new):
-            # mkdtemp's 0700 would hide the site from the web server; it is public by design.
+        # Readable by the web server whatever the bot's umask (the service's is 0077, and
+        # mkdtemp makes 0700): the site is public by design.
+        for folder, _, names in os.walk(new):
             os.chmod(folder, 0o755)  # noqa: S103
+            for name in names:
+                os.chmod(os.path.join(folder, name), 0o644)
         _swap(new, out)
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)

@@ -51,7 +51,15 @@ def test_the_folder_is_swapped_whole(tmp_path, monkeypatch):
     monkeypatch.setattr(site_build, "_exchange", lambda a, b: False)
     site.write_site({"index.html": b"three"}, out)
     assert (out / "index.html").read_text() == "three" and _siblings(out) == ["site"]
-    assert oct((out).stat().st_mode & 0o777) == "0o755"  # the web server can read it
+    # The web server can read it, whatever the bot's umask (the service's is 0077).
+    old_mask = os.umask(0o077)
+    try:
+        site.write_site({"index.html": b"four", "static/site.css": b"x"}, out)
+    finally:
+        os.umask(old_mask)
+    assert oct(out.stat().st_mode & 0o777) == "0o755"
+    assert oct((out / "static").stat().st_mode & 0o777) == "0o755"
+    assert oct((out / "static" / "site.css").stat().st_mode & 0o777) == "0o644"
 
 
 def test_a_failed_build_keeps_the_previous_site(tmp_path, monkeypatch):
