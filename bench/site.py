@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import events, site, tracker, updates, wiring  # noqa: E402
-from bot.core import guild_settings, units  # noqa: E402
-from bot.core.db import Database, to_db  # noqa: E402
-from bot.site.builder import write_site  # noqa: E402
+from bot import events, site, tracker, updates, wiring
+from bot.core import guild_settings, units
+from bot.core.db import Database, to_db
+from bot.site.builder import write_site
 
 GUILD = 1
 NOW = datetime(2024, 7, 10, 17, 0, tzinfo=UTC)

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.skipif(
 class _Logged(http.server.SimpleHTTPRequestHandler):
     requests: list[str]
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base's name
+    def log_message(self, format: str, *args: object) -> None:
         self.requests.append(self.path)
 
 

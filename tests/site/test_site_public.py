@@ -225,7 +225,7 @@ async def test_proposals_by_article_with_whose_move(db, tmp_path):
     assert (
         "Local 600, Camera Guild Employer's move July 7, 2024 (3 days ago) Our 7% is on the table"
         in page
-    )  # noqa: E501
+    )
     assert "Local 700, Editors Guild Union's move July 10, 2024 (today)" in page
     assert "Closed items" in page and "Turnaround Local 600, Camera Guild Agreed: 10 hours" in page
     assert "Open at the table" in text_of(files[f"tracker/{unit.code}.html"])
