@@ -28,8 +28,9 @@ log = logging.getLogger("rankfile.site")
 
 REBUILD = "site.rebuild"
 DEBOUNCE = timedelta(minutes=1)
-# Audit actions after which the public site may have changed.
-TRIGGERS = ("update.", "event.", "tracker.", "unit.", "site.", "setup.")
+# Audit actions after which the public site may have changed: what organizers publish, and the
+# site's own settings. (A new time zone in /setup shows from the nightly rebuild on.)
+TRIGGERS = ("update.", "event.", "tracker.", "unit.", "site.")
 PENDING = (
     "SELECT due_at FROM timer WHERE kind = ? AND subject_id = ? AND state = 'pending' "
     "ORDER BY due_at"
