@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 from discord.utils import escape_markdown
 
-from bot import cat, privacy
+from bot import cat, privacy, site
 from bot.core import guild_settings
 from bot.core.errors import UserError
 from bot.core.render import Colour, embed
@@ -282,6 +282,49 @@ class Setup(commands.Cog):
             "`/settings plain-text: on` for their own answers and DMs."
         )
         await self._save(interaction, {"plain_text_posts": int(on)}, [note])
+
+    @setup.command(name="site", description="The public site: its title, address, what is public")
+    @app_commands.describe(
+        title="The site's title, such as: Local 99 bargaining",
+        url="Where it is served, such as https://local99.org/bargaining (for feed links)",
+        updates="Publish the updates organizers post with public: True",
+        tracker="Publish the tracker: each unit's status, dates and days waited",
+        proposals="Publish the open items at the table and whose move it is",
+        events="Publish the town halls and votes created with public: True",
+    )
+    @requires(Access.ADMIN)
+    async def public_site(
+        self,
+        interaction: discord.Interaction,
+        title: str | None = None,
+        url: str | None = None,
+        updates: bool | None = None,
+        tracker: bool | None = None,
+        proposals: bool | None = None,
+        events: bool | None = None,
+    ) -> None:
+        chosen = {"updates": updates, "tracker": tracker, "proposals": proposals, "events": events}
+        saved = await site.configure(
+            self.bot.db,
+            interaction.guild_id,
+            interaction.user.id,
+            self.bot.clock.now(),
+            title=title,
+            url=url,
+            sections={k: v for k, v in chosen.items() if v is not None},
+        )
+        public = [s for s in site.SECTIONS if saved.public(s)]
+        lines = [
+            f"Title: {saved.heading()}",
+            f"Address: {saved.url or 'not set'}",
+            f"Public: {', '.join(public) if public else 'nothing (the site says so)'}",
+            "Never on it: any member's name, id, question, RSVP or CAT record.",
+            "The site is rebuilt a minute after each change"
+            if saved.out_dir
+            else "No folder yet: the host sets it with `rankfile site folder` (docs/hosting.md).",
+        ]
+        shown = embed("Public site saved", "\n".join(lines))
+        await reply(interaction, embeds=[shown], ephemeral=True)
 
     @timezone.autocomplete("zone")
     async def _zone_choices(

@@ -38,7 +38,13 @@ SANDBOX_START = datetime(2024, 7, 10, 17, 0, tzinfo=UTC)
 # Capabilities with commands of their own (`rankfile faq ...`): each module has
 # `add_commands(subparsers)` that adds its parsers with `set_defaults(func=...)`, where
 # func(settings, args) -> exit code.
-CLI_MODULES: list[str] = ["bot.cli.ops", "bot.cli.faq", "bot.cli.privacy", "bot.cli.updates"]
+CLI_MODULES: list[str] = [
+    "bot.cli.ops",
+    "bot.cli.faq",
+    "bot.cli.privacy",
+    "bot.cli.updates",
+    "bot.cli.site",
+]
 
 
 async def server_of(db: Any, given: int | None, sql: str, what: str) -> int:
