@@ -18,7 +18,7 @@ DEMO = (units, updates, events, faq)
 
 def install() -> None:
     """Register every capability's timer handlers and hooks (idempotent)."""
-    for module in (announcements, cascade, tracker, events, townhalls, cat, privacy):
+    for module in (announcements, cascade, tracker, events, townhalls, cat, privacy, faq):
         for kind, handler in module.TIMERS.items():
             timers.register(kind, handler)
     updates.on_publish(tracker.arm_silence)

@@ -34,9 +34,9 @@ from bot.faq.entries import Entry
 from bot.faq.text import STOPWORDS, parts, stem, words
 
 # A score from 0 to 1; below this the best match is never given as the answer.
-THRESHOLD = 0.5
+THRESHOLD = 0.6
 # ... and it must beat the next entry by this much, unless it scores SURE.
-MARGIN = 0.05
+MARGIN = 0.08
 SURE = 0.95
 # Autocomplete and "closest matches" show weaker matches too: the member picks, the bot does
 # not assert.
@@ -44,9 +44,12 @@ SUGGEST_THRESHOLD = 0.2
 # Only the start of a very long question is searched (a 4,000-character paste stays fast).
 QUERY_CHARS = 300
 CANDIDATES = 60
+# A word in more than this share of a server's entries does not pick candidates (it still
+# counts in the score) unless the question has no rarer word.
+COMMON = 0.25
 # Weights of the score: coverage of the question, closeness to one phrasing, overlap with one
 # phrasing (both ways), same intent. They add up to 1.
-W_COVER, W_CLOSE, W_DICE, W_INTENT = 0.7, 0.2, 0.0, 0.1
+W_COVER, W_CLOSE, W_DICE, W_INTENT = 0.4, 0.3, 0.1, 0.2
 # Intent: same kind of question, unknown (either side has none), different kind.
 INTENT_SAME, INTENT_UNKNOWN, INTENT_OTHER = 1.0, 0.5, 0.0
 # A "light" concept of the thesaurus (how a question is asked: "covered", "see") weighs this
@@ -111,6 +114,7 @@ class _Index:
     idf: dict[str, float] = field(default_factory=dict)
     unknown_idf: float = 1.0
     light: frozenset[str] = frozenset()
+    common: frozenset[str] = frozenset()
     # The raw words behind the terms, for correcting misspellings before anything else.
     vocabulary: list[str] = field(default_factory=list)
     by_initial: dict[str, list[str]] = field(default_factory=dict)
@@ -142,7 +146,8 @@ async def _index(db: Database, guild_id: int) -> _Index:
     words_of = await thesaurus.for_guild(db, guild_id)
     index = _Index(signature, words_of)
     df: Counter[str] = Counter()
-    raw: set[str] = set(words_of.vocabulary)
+    stem_df: Counter[str] = Counter()
+    used: set[str] = set()
     for entry in await entries.all_entries(db, guild_id):
         index.entries[entry.id] = entry
         phrasings = []
@@ -161,8 +166,12 @@ async def _index(db: Database, guild_id: int) -> _Index:
         index.phrasings[entry.id] = phrasings
         index.intents[entry.id] = frozenset(p.intent for p in phrasings if p.intent)
         df.update(strong | weak)
+        mine: set[str] = set()
         for text in (entry.question, *entry.aliases, *entry.tags, entry.answer):
-            raw.update(w for w in words(text) if w not in STOPWORDS)
+            mine.update(w for w in words(text) if w not in STOPWORDS)
+        used |= mine
+        stem_df.update({stem(w) for w in mine})
+    raw = used | words_of.vocabulary
     n = max(len(index.entries), 1)
     index.idf = {
         t: math.log(1 + n / c) * (LIGHT if t in words_of.light else 1.0) for t, c in df.items()
@@ -173,7 +182,13 @@ async def _index(db: Database, guild_id: int) -> _Index:
     for word in index.vocabulary:
         index.by_initial.setdefault(word[0], []).append(word)
     index.known = frozenset(raw | words_of.known_filler)
-    index.surface = words_of.surface()
+    # Only the words some entry uses: the others would find nothing and slow the query down.
+    present = {stem(w) for w in used}
+    index.surface = {
+        concept: {s for s in found if s in present} for concept, found in words_of.surface().items()
+    }
+    # Words in most entries find every entry: the rarer words of a question pick candidates.
+    index.common = frozenset(s for s, c in stem_df.items() if c > max(COMMON * n, 20))
     _cache.keep(db, guild_id, index, generation)
     return index
 
@@ -206,9 +221,10 @@ def _fts_query(terms: set[str], prefix: str | None, index: _Index) -> str:
     found: set[str] = set()
     for term in terms:
         found.update(index.surface.get(term, ()))
-        if term.isalnum():
+        if term.isalnum() and (term in index.idf or term not in index.surface):
             found.add(term)
-    parts_ = [f'"{t}"' for t in sorted(found) if t.isalnum()]
+    rare = {t for t in found if t not in index.common}
+    parts_ = [f'"{t}"' for t in sorted(rare or found) if t.isalnum()]
     if prefix:
         parts_.append(f'"{prefix}"*')
     return " OR ".join(parts_)

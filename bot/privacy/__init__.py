@@ -192,6 +192,26 @@ DECLARATION: tuple[Use, ...] = (
         anonymise=(("answered_by", "NULL"),),
     ),
     Use(
+        "faq_unanswered",
+        "faq_miss",
+        # No member column by design: "0" (nobody) matches no member, so export and delete
+        # find nothing to link to anyone, and the retention purge takes every row.
+        "0",
+        "guild_id",
+        (
+            _text(
+                "text",
+                "a question /faq had no confident answer for, never with who asked: organizers"
+                " see the most asked in /faqs gaps to write the missing answers (kept 90 days)",
+            ),
+        ),
+        ("text", "asked_at"),
+        KEEP,
+        "not linked to any member, so it cannot be found for one; deleted after 90 days, once"
+        " organizers answer it, and by the retention purge",
+        purge=DELETE,
+    ),
+    Use(
         "subscriptions",
         "subscription",
         "user_id",
@@ -564,6 +584,7 @@ NOT_PERSONAL: dict[str, tuple[tuple[str, ...], str]] = {
         "the union's FAQ: no author is stored",
     ),
     "committee_question": (("state",), "a state"),
+    "faq_synonym": (("term", "means"), "organizers' synonyms for the FAQ search: no author"),
     "update_topic": (("name",), "the server's list of topics"),
     "bargaining_update": (("kind",), "a kind"),
     "bargaining_update_topic": (("topic",), "topic names"),
