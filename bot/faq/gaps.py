@@ -43,7 +43,7 @@ RECENT = (
 )
 DELETE_ONE = "DELETE FROM faq_miss WHERE guild_id = ? AND id = ?"
 DELETE_TEXT = "DELETE FROM faq_miss WHERE guild_id = ? AND lower(text) = lower(?)"
-EXPIRE = "DELETE FROM faq_miss WHERE guild_id = ? AND asked_at < ?"
+EXPIRE = "DELETE FROM faq_miss WHERE guild_id = ? AND asked_at <= ?"
 OLDEST = "SELECT min(asked_at) FROM faq_miss WHERE guild_id = ?"
 COUNT = "SELECT count(*) FROM faq_miss WHERE guild_id = ?"
 
@@ -138,8 +138,16 @@ async def _groups(db: Database, guild_id: int, now: datetime) -> tuple[list, lis
 
 
 async def _gap(db: Database, guild_id: int, rows: list, members: list[int]) -> Gap:
-    texts = Counter(" ".join(rows[n]["text"].split()) for n in members)
-    phrasings = tuple(sorted(texts.items(), key=lambda t: (-t[1], t[0].casefold())))
+    # The same words with other capitals or punctuation are one phrasing, shown as last asked.
+    counts: Counter[str] = Counter()
+    shown: dict[str, str] = {}
+    for n in members:
+        same = " ".join(words(rows[n]["text"]))
+        counts[same] += 1
+        shown.setdefault(same, " ".join(rows[n]["text"].split()))
+    phrasings = tuple(
+        (shown[same], count) for same, count in sorted(counts.items(), key=lambda c: (-c[1], c[0]))
+    )
     closest_ids = Counter(
         rows[n]["closest_entry_id"] for n in members if rows[n]["closest_entry_id"]
     )

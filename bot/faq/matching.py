@@ -119,6 +119,7 @@ class _Index:
     vocabulary: list[str] = field(default_factory=list)
     by_initial: dict[str, list[str]] = field(default_factory=dict)
     known: frozenset[str] = frozenset()
+    used: frozenset[str] = frozenset()  # the words the entries themselves use
     # Each concept's words as the full-text index holds them (to find candidates).
     surface: dict[str, set[str]] = field(default_factory=dict)
     # Phrasings as the member wrote them, for an exact question picked from autocomplete.
@@ -182,6 +183,7 @@ async def _index(db: Database, guild_id: int) -> _Index:
     for word in index.vocabulary:
         index.by_initial.setdefault(word[0], []).append(word)
     index.known = frozenset(raw | words_of.known_filler)
+    index.used = frozenset(used)
     # Only the words some entry uses: the others would find nothing and slow the query down.
     present = {stem(w) for w in used}
     index.surface = {
@@ -212,8 +214,12 @@ def _correct(word: str, index: _Index) -> str:
     found = process.extract(word, choices, scorer=OSA.distance, score_cutoff=edits, limit=5)
     if not found:
         return word
-    # The fewest edits, then the same length ("contarct" is "contract", not "contact").
-    return min(found, key=lambda f: (f[1], abs(len(f[0]) - len(word)), f[0]))[0]
+    # The fewest edits, then a word the FAQ itself uses ("contrct" is its "contract", not the
+    # thesaurus's "contact"), then the same length.
+    return min(
+        found,
+        key=lambda f: (f[1], f[0] not in index.used, abs(len(f[0]) - len(word)), f[0]),
+    )[0]
 
 
 def _fts_query(terms: set[str], prefix: str | None, index: _Index) -> str:

@@ -30,6 +30,10 @@ from bot.core.errors import Conflict, UserError
 log = logging.getLogger("rankfile.privacy")
 
 DELETE, ANONYMISE, KEEP = "delete", "anonymise", "keep"
+# The member expression of a table that never records who wrote its rows (faq_miss): it
+# matches no member (ids are never 0), so export and delete find nothing there that links to
+# anyone, and the retention purge takes every row of the server.
+NOBODY = "0"
 DEFAULT_RETENTION_DAYS = 90
 WARN_BEFORE = timedelta(days=7)
 RETENTION_MIN, RETENTION_MAX = 7, 3650
@@ -194,9 +198,7 @@ DECLARATION: tuple[Use, ...] = (
     Use(
         "faq_unanswered",
         "faq_miss",
-        # No member column by design: "0" (nobody) matches no member, so export and delete
-        # find nothing to link to anyone, and the retention purge takes every row.
-        "0",
+        NOBODY,  # text only, never who asked
         "guild_id",
         (
             _text(
