@@ -24,8 +24,8 @@ COPY bot ./bot
 COPY cogs ./cogs
 COPY data/migrations ./data/migrations
 COPY data/demo ./data/demo
-# Editable, so the code finds data/migrations next to it in /app.
-RUN pip install -e .
+# A plain install: data/ ships inside the package as bot/data (pyproject.toml).
+RUN pip install .
 
 USER rankfile
 WORKDIR /data

@@ -21,7 +21,7 @@ from bot.core.clock import ManualClock
 from bot.core.config import Settings
 from bot.glue.app import Rankfile
 from bot.sandbox.driver import Driver
-from bot.sandbox.fake_discord import FakeDiscord
+from bot.sandbox.fake import FakeDiscord
 
 START = datetime(2024, 7, 10, 17, 0, tzinfo=UTC)
 
@@ -64,9 +64,9 @@ async def stop_bot(fake: FakeDiscord, driver: Driver) -> None:
 def command_payload(driver: Driver, user: str, line: str) -> dict[str, Any]:
     """The raw INTERACTION_CREATE payload for a command line, as the driver builds it."""
     u = driver.user(user)
-    channel_id = driver._channel_id(None, u)  # noqa: SLF001 - the bench reuses the driver's builder
-    data, _, _ = driver._parse_command(line, u, channel_id, autocomplete=False)  # noqa: SLF001
-    payload = driver._base_payload(2, u, channel_id)  # noqa: SLF001
+    channel_id = driver._channel_id(None, u)  # the bench reuses the driver's builder
+    data, _, _ = driver._parse_command(line, u, channel_id, autocomplete=False)
+    payload = driver._base_payload(2, u, channel_id)
     payload["data"] = data
     return payload
 

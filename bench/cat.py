@@ -24,18 +24,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import discord  # noqa: E402
-from discord import app_commands  # noqa: E402
+import discord
+from discord import app_commands
 
-from bot import demo  # noqa: E402
+from bot import demo
 from bot.core import units
-from bot.core.clock import ManualClock  # noqa: E402
-from bot.core.config import Settings  # noqa: E402
+from bot.core.clock import ManualClock
+from bot.core.config import Settings
 from bot.glue import ui
-from bot.glue.app import Rankfile  # noqa: E402
-from bot.sandbox.driver import Driver  # noqa: E402
-from bot.sandbox.fake_discord import FakeDiscord  # noqa: E402
-from tests.support import T0  # noqa: E402
+from bot.glue.app import Rankfile
+from bot.sandbox.driver import Driver
+from bot.sandbox.fake import FakeDiscord
+from tests.support import T0
 
 CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"
 ROLE_ROUTE = "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"
@@ -51,7 +51,7 @@ FORM = {
 @contextlib.asynccontextmanager
 async def burst(driver: Driver) -> AsyncIterator[None]:
     """Actions inside only dispatch; the bot is settled once for the lot on the way out."""
-    since = driver._task_seq  # noqa: SLF001 - where the burst began
+    since = driver._task_seq  # where the burst began
 
     async def dispatch_only(*, since: int | None = None) -> None:
         return None
@@ -75,7 +75,7 @@ async def timed(fake: FakeDiscord, driver: Driver, actions: list) -> tuple[list[
     started: dict[int, float] = {}
     mark = len(fake.requests)
 
-    async def one(make) -> None:  # noqa: ANN001
+    async def one(make) -> None:
         t0 = time.monotonic()
         result = await make()
         started[int(result.payload["id"])] = t0
@@ -168,7 +168,7 @@ async def main(n: int) -> None:
         print(f"signups_distinct_members: {users}")
         print(f"role_calls: {len(role_calls)}")
         print(f"role_calls_distinct_members: {len({r.params['user_id'] for r in role_calls})}")
-        # Issue 12: LOGGERS volunteers log a conversation (level, method, concern) at once,
+        # LOGGERS volunteers log a conversation (level, method, concern) at once,
         # beside a no-op burst of the same size in the same run.
         loggers = names[:LOGGERS]
         base2, _ = await timed(

@@ -2,7 +2,7 @@
 
     python bench/crash.py [--rounds 2] [--kills 10] [--seed N]
 
-Three scenarios (bench/_crash.py, shared with tests/hardening/test_crash.py), each run
+Three scenarios (bot/sandbox/crash.py, shared with tests/hardening/test_crash.py), each run
 `rounds` times with `kills` random kill points, plus once without a kill (the baseline):
 
 - broadcast: a queued DM broadcast to --members members; each gets it exactly once;
@@ -31,17 +31,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import _crash  # noqa: E402
-from bench._harness import percentile  # noqa: E402
+from bench._harness import percentile
+from bot.sandbox import crash
 
 
-async def run(name: str, args: argparse.Namespace, rng: random.Random, kills: int):  # noqa: ANN201
+async def run(name: str, args: argparse.Namespace, rng: random.Random, kills: int):
     with tempfile.TemporaryDirectory(prefix="rankfile-bench-crash-") as tmp:
         if name == "broadcast":
-            return await _crash.broadcast(Path(tmp), rng, members=args.members, kills=kills)
+            return await crash.broadcast(Path(tmp), rng, members=args.members, kills=kills)
         if name == "cat":
-            return await _crash.cat(Path(tmp), rng, members=args.signups, kills=kills)
-        return await _crash.reminders(
+            return await crash.cat(Path(tmp), rng, members=args.signups, kills=kills)
+        return await crash.reminders(
             Path(tmp), rng, count=args.reminders, window=args.window, kills=kills
         )
 

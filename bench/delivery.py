@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.core import delivery, render  # noqa: E402
 from bot.core.db import Database  # noqa: E402
-from bot.sandbox.fake_discord import FakeDiscord  # noqa: E402
+from bot.sandbox.fake import FakeDiscord  # noqa: E402
 from tests.support import T0  # noqa: E402
 
 GLOBAL_LIMIT = 50
@@ -57,10 +57,10 @@ async def child(config: dict) -> None:
     """Run the real bot against the parent's fake until killed."""
     from bot.core.config import Settings
     from bot.glue.app import Rankfile
-    from bot.sandbox.fake_discord import _FakeResolver
+    from bot.sandbox.fake import FakeResolver
 
     ctx = ssl.create_default_context(cadata=config["cert"])
-    connector = aiohttp.TCPConnector(resolver=_FakeResolver(config["port"]), ssl=ctx)
+    connector = aiohttp.TCPConnector(resolver=FakeResolver(config["port"]), ssl=ctx)
     bot = Rankfile(
         Settings(db_path=Path(config["db"])),
         connector=connector,
@@ -95,7 +95,7 @@ class Bench:
         self.fake.rate_limit(GLOBAL_LIMIT, ROUTE_LIMITS)
         config = {
             "port": self.fake.port,
-            "cert": self.fake._cert_pem.decode(),  # noqa: SLF001 - the bench's own fake
+            "cert": self.fake._cert_pem.decode(),  # the bench's own fake
             "token": self.fake.token,
             "db": str(self.db_path),
             "rate": self.rate,
@@ -119,7 +119,7 @@ class Bench:
             await db.close()
 
     def start_child(self) -> None:
-        self.proc = subprocess.Popen(  # noqa: ASYNC220 - started once per phase, returns at once
+        self.proc = subprocess.Popen(
             [sys.executable, __file__, "--child", str(self.config_path)],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -257,7 +257,7 @@ if __name__ == "__main__":
         "--rate",
         type=float,
         default=47.0,
-        help="the bot's pacer in requests a second (Rankfile's delivery_rate; it ships 45)",
+        help="the bot's pacer in requests a second (Rankfile's delivery_rate; it ships 47)",
     )
     parser.add_argument("--seed", type=int, default=None, help="where the crash happens")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)

@@ -31,8 +31,8 @@ from rapidfuzz import fuzz, process
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import faq  # noqa: E402
-from tests.support import T0, fresh_db  # noqa: E402
+from bot import faq
+from tests.support import T0, fresh_db
 
 LABELLED = Path(__file__).resolve().parent.parent / "tests" / "faq_labelled.yaml"
 GUILD, BIG = 1, 2

@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
 
-from tests.hardening.harness import SyncRig, Tally, discover  # noqa: E402
-from tests.hardening.hostile import exercise, nasty_pieces  # noqa: E402
+from tests.hardening.harness import SyncRig, Tally, discover
+from tests.hardening.hostile import exercise, nasty_pieces
 
 
 def run_one(rig, spec, pieces, tally, per_action, failures, args) -> None:
@@ -52,7 +52,7 @@ def run_one(rig, spec, pieces, tally, per_action, failures, args) -> None:
         one = seed(args.seed)(one)
     try:
         one()
-    except Exception as exc:  # noqa: BLE001 - report and go on to the next command
+    except Exception as exc:  # report and go on to the next command
         failures.append(f"/{spec.name}: {str(exc)[:2000]}")
         print(f"problem in /{spec.name}:\n{str(exc)[:2000]}", file=sys.stderr)
 

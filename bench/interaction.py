@@ -18,10 +18,10 @@ from discord import app_commands
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import start_bot, stop_bot, summarise, timed_burst  # noqa: E402
+from bench._harness import start_bot, stop_bot, summarise, timed_burst
 
 
-async def add_noop(bot) -> None:  # noqa: ANN001
+async def add_noop(bot) -> None:
     @app_commands.command(name="noop", description="Answers ok (benchmark baseline)")
     async def noop(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("ok", ephemeral=True)

@@ -19,6 +19,7 @@ from bot.core import audit, delivery, guild_settings, render, timeparse, timers
 from bot.core.db import Database, from_db, to_db
 from bot.core.delivery import Target
 from bot.core.errors import Conflict, NotFound, UserError
+from bot.core.personal_data import ANONYMISE, NotPersonal, Use, holds_id, holds_text
 
 KIND = "announcement"
 # A scheduled announcement's DMs are queued when it comes due, to whoever is subscribed then:
@@ -421,3 +422,26 @@ async def listing(
 
 # Timer kinds handled here; bot.wiring registers them at start-up.
 TIMERS: dict[str, timers.Handler] = {DM_TIMER: _scheduled_dms}
+
+
+# -- members' data (collected by the privacy engine at start-up) ------------------------------
+
+PERSONAL_DATA: tuple[Use | NotPersonal, ...] = (
+    Use(
+        "announcements_written",
+        "announcement",
+        "author_id",
+        "guild_id",
+        (
+            holds_id("author_id", "the organizer who wrote it, for Send/Cancel and the audit"),
+            holds_text("title", "the announcement (published to the server)"),
+            holds_text("body", "the announcement (published to the server)"),
+            holds_text("link", "the announcement's link"),
+        ),
+        ("id", "title", "state", "created_at"),
+        ANONYMISE,
+        "published union material stays; its author is forgotten",
+        anonymise=(("author_id", "0"),),
+    ),
+    NotPersonal("announcement", ("state", "scheduled_for"), "a state and a time"),
+)

@@ -17,6 +17,7 @@ from bot import faq
 from bot.core import audit, delivery, guild_settings
 from bot.core.db import Database, from_db, to_db
 from bot.core.errors import Conflict, NotFound, UserError
+from bot.core.personal_data import ANONYMISE, DELETE, NotPersonal, Use, holds_id, holds_text
 from bot.core.render import Colour, embed, message, truncate
 from bot.core.timeparse import discord_timestamp
 
@@ -27,6 +28,12 @@ ANSWER_MAX = 3000
 ANSWER_ID = "rf:q:answer:{id}"
 AS_FAQ_ID = "rf:q:faq:{id}"
 DISMISS_ID = "rf:q:dismiss:{id}"
+# The buttons under /faq's answers that open the question form, named or anonymous (cogs/faq.py
+# offers them, cogs/ask.py handles them), and the field of /faq's reply holding what the member
+# typed, which the form starts from.
+ASK_ID = "rf:faq:ask:{anonymous}"
+ASK_LABELS = {False: "Didn't answer it? Ask the committee", True: "Ask anonymously"}
+ASKED_FIELD = "You asked"
 
 INSERT = (
     "INSERT INTO committee_question (guild_id, number, author_id, anonymous, text, created_at) "
@@ -49,13 +56,7 @@ SELECT = (
 )
 BY_ID = SELECT + "WHERE q.guild_id = ? AND q.id = ?"
 MINE = SELECT + "WHERE q.guild_id = ? AND q.author_id = ? ORDER BY q.number DESC LIMIT ?"
-OPEN = SELECT + "WHERE q.guild_id = ? AND q.state = 'open' ORDER BY q.number LIMIT ?"
 RECENT = SELECT + "WHERE q.guild_id = ? ORDER BY q.number DESC LIMIT ?"
-EXPORT = "SELECT number, anonymous, text, state, answer, created_at FROM committee_question " + (
-    "WHERE guild_id = ? AND author_id = ? ORDER BY number"
-)
-# On a member's request: the question stays for the committee, no longer linked to them.
-FORGET = "UPDATE committee_question SET author_id = 0, anonymous = 1 WHERE author_id = ?"
 
 
 @dataclass(frozen=True)
@@ -296,11 +297,6 @@ async def mine(db: Database, guild_id: int, author_id: int, limit: int = 10) -> 
     return [_question(r) for r in await db.fetchall(MINE, (guild_id, author_id, limit))]
 
 
-async def open_questions(db: Database, guild_id: int, limit: int = 25) -> list[Question]:
-    """Questions still waiting for the committee, oldest first."""
-    return [_question(r) for r in await db.fetchall(OPEN, (guild_id, limit))]
-
-
 async def recent(db: Database, guild_id: int, limit: int = 25) -> list[Question]:
     """The newest questions (any state), for the committee's overview."""
     return [_question(r) for r in await db.fetchall(RECENT, (guild_id, limit))]
@@ -318,11 +314,38 @@ def mine_lines(questions: list[Question]) -> list[tuple[str, str]]:
     return out
 
 
-async def export_member(db: Database, guild_id: int, user_id: int) -> list[dict[str, Any]]:
-    """Privacy: the questions a member asked, for their own export."""
-    return [dict(r) for r in await db.fetchall(EXPORT, (guild_id, user_id))]
+# -- members' data (collected by the privacy engine at start-up) ------------------------------
 
-
-async def forget_member(db: Database, user_id: int) -> int:
-    """Privacy: unlink a member from their questions (they stay, anonymous, for the committee)."""
-    return await db.execute(FORGET, (user_id,))
+PERSONAL_DATA: tuple[Use | NotPersonal, ...] = (
+    Use(
+        "questions_asked",
+        "committee_question",
+        "author_id",
+        "guild_id",
+        (
+            holds_id("author_id", "to send the committee's answer back by DM"),
+            holds_text("text", "the question, for the bargaining committee"),
+        ),
+        ("number", "anonymous", "text", "state", "answer", "answered_at", "created_at"),
+        ANONYMISE,
+        "the question stays for the committee, anonymous and no longer linked to the member;"
+        " retention deletes it",
+        anonymise=(("author_id", "0"), ("anonymous", "1")),
+        purge=DELETE,
+    ),
+    Use(
+        "questions_answered",
+        "committee_question",
+        "answered_by",
+        "guild_id",
+        (
+            holds_id("answered_by", "the organizer who answered"),
+            holds_text("answer", "the committee's answer, sent to the asker"),
+        ),
+        ("number", "answer", "answered_at"),
+        ANONYMISE,
+        "the answer stays (it is the committee's); who wrote it is forgotten",
+        anonymise=(("answered_by", "NULL"),),
+    ),
+    NotPersonal("committee_question", ("state",), "a state"),
+)

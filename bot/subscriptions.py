@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.core import units
+from bot.core import personal_data, units
 from bot.core.db import Database, from_db, to_db
 from bot.core.errors import Conflict, NotFound, UserError
+from bot.core.personal_data import NotPersonal, Use, holds_id, holds_text
+from bot.topics import find_topic
 
 KINDS = ("all", "topic", "unit", "announcements")
 
@@ -24,7 +26,6 @@ INSERT = (
     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id, kind, target) DO NOTHING"
 )
 DELETE = "DELETE FROM subscription WHERE guild_id = ? AND user_id = ? AND kind = ? AND target = ?"
-DELETE_ALL_OF = "DELETE FROM subscription WHERE guild_id = ? AND user_id = ?"
 OF_USER = (
     "SELECT s.id, s.kind, s.target, s.unit_id, s.created_at, u.code AS unit_code, "
     "u.name AS unit_name FROM subscription s LEFT JOIN bargaining_unit u ON u.id = s.unit_id "
@@ -89,9 +90,7 @@ async def _resolve(
     if kind == "topic":
         if not topic or not topic.strip():
             raise UserError("Name the topic: `/subscribe topic:wages` (autocomplete lists them).")
-        from bot import updates  # the topic list belongs to updates, which imports this module
-
-        name = await updates.find_topic(db, guild_id, topic)
+        name = await find_topic(db, guild_id, topic)
         return name, None, f"the topic **{name}**"
     if kind == "unit":
         if not unit or not unit.strip():
@@ -136,11 +135,6 @@ async def unsubscribe(
     return label
 
 
-async def unsubscribe_everything(db: Database, guild_id: int, user_id: int) -> int:
-    """Remove all of a member's subscriptions in the server; return how many there were."""
-    return await db.execute(DELETE_ALL_OF, (guild_id, user_id))
-
-
 async def list_for(db: Database, guild_id: int, user_id: int) -> list[Subscription]:
     """A member's own subscriptions."""
     return [_from_row(r) for r in await db.fetchall(OF_USER, (guild_id, user_id))]
@@ -165,3 +159,23 @@ async def subscribers(
     }
     rows = await db.fetchall(SUBSCRIBERS, params)
     return [int(r[0]) for r in rows]
+
+
+# -- members' data (collected by the privacy engine at start-up) ------------------------------
+
+PERSONAL_DATA: tuple[Use | NotPersonal, ...] = (
+    Use(
+        "subscriptions",
+        "subscription",
+        "user_id",
+        "guild_id",
+        (
+            holds_id("user_id", "who gets updates by DM"),
+            holds_text("target", "the topic subscribed to"),
+        ),
+        ("kind", "target", "created_at"),
+        personal_data.DELETE,
+        "subscriptions: deleted",
+    ),
+    NotPersonal("subscription", ("kind",), "a kind"),
+)

@@ -1,24 +1,48 @@
 """Start-up wiring: what each capability plugs into the core, in one place and in the open.
 
-Timer handlers, hooks on publication and demo content are registered here, once, by the bot's
-`setup_hook`, the command line and the tests; importing a capability registers nothing.
+Timer handlers, hooks on publication, each capability's declaration of the members' data it
+keeps and demo content are registered here, once, by the bot's `setup_hook`, the command line
+and the tests; importing a capability registers nothing.
 """
 
 from __future__ import annotations
 
-from bot import announcements, cat, events, faq, privacy, tracker, updates
+from bot import announcements, cat, events, faq, privacy, questions, subscriptions, tracker, updates
+from bot.cat import personal_data as cat_data
+from bot.core import personal_data as core_data
 from bot.core import timers, units
-from bot.events import townhalls
+from bot.events import personal_data as events_data
+from bot.privacy import personal_data as privacy_data
+from bot.tracker import personal_data as tracker_data
 from bot.updates import cascade
+from bot.updates import personal_data as updates_data
 
 # Capabilities with demo content (`load_demo(db, guild_id, now) -> str`), in loading order:
-# units before what refers to them.
-DEMO = (units, updates, events, faq)
+# units before what refers to them, updates before the tracker's timeline that links to them.
+DEMO = (units, updates, tracker, events, faq)
+
+# Every capability's declaration of the members' data it keeps, in the order the privacy
+# engine exports, deletes and lists it (the README's data table): the capabilities, then the
+# core's own tables.
+PERSONAL_DATA = (
+    cat_data,
+    questions,
+    subscriptions,
+    events_data,
+    announcements,
+    updates_data,
+    tracker_data,
+    privacy_data,
+    faq,
+    core_data,
+)
 
 
 def install() -> None:
-    """Register every capability's timer handlers and hooks (idempotent)."""
-    for module in (announcements, cascade, tracker, events, townhalls, cat, privacy, faq):
+    """Register every capability's timer handlers, hooks and members' data (idempotent)."""
+    for module in (announcements, cascade, tracker, events, cat, privacy, faq):
         for kind, handler in module.TIMERS.items():
             timers.register(kind, handler)
     updates.on_publish(tracker.arm_silence)
+    for module in PERSONAL_DATA:
+        privacy.declare(*module.PERSONAL_DATA)

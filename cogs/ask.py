@@ -38,7 +38,7 @@ def receipt(q: questions.Question) -> dict:
 
 
 class AskModal(ui.Modal, title="Ask the bargaining committee"):
-    """The question form opened from /faq's buttons."""
+    """The question form opened from the buttons under /faq's answers."""
 
     text: discord.ui.TextInput = discord.ui.TextInput(
         label="Your question",
@@ -62,6 +62,39 @@ class AskModal(ui.Modal, title="Ask the bargaining committee"):
             bot.clock.now(),
         )
         await ui.reply(interaction, embeds=[receipt(q)], ephemeral=True)
+
+
+class AskButton(
+    ui.ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"rf:faq:ask:(?P<anon>[01])",
+):
+    """Under /faq's answers: opens the question form (named or anonymous), starting from what
+    the member asked /faq."""
+
+    def __init__(self, anonymous: bool) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=questions.ASK_LABELS[anonymous],
+                style=discord.ButtonStyle.primary,
+                custom_id=questions.ASK_ID.format(anonymous=int(anonymous)),
+            )
+        )
+        self.anonymous = anonymous
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> AskButton:
+        return cls(match["anon"] == "1")
+
+    async def act(self, interaction: discord.Interaction) -> None:
+        prefill = ""
+        for shown in interaction.message.embeds if interaction.message else ():
+            for f in shown.fields:
+                if f.name == questions.ASKED_FIELD and f.value:
+                    prefill = f.value
+        await interaction.response.send_modal(AskModal(self.anonymous, prefill))
 
 
 class AnswerModal(ui.Modal, title="Answer the question"):
@@ -191,10 +224,10 @@ class Ask(commands.Cog):
         self.bot = bot
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(AnswerButton, DismissButton)
+        self.bot.add_dynamic_items(AskButton, AnswerButton, DismissButton)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(AnswerButton, DismissButton)
+        self.bot.remove_dynamic_items(AskButton, AnswerButton, DismissButton)
 
     @ask.command(name="committee", description="Send a question to the bargaining committee")
     @app_commands.describe(

@@ -14,17 +14,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import faq
+from bot import faq, questions
 from bot.core.render import Colour, Limits, embed, truncate
 from bot.core.timeparse import discord_timestamp
 from bot.glue import ui
 from bot.glue.permissions import HIDDEN_BEHIND, Access, ensure, requires
-from cogs.ask import AskModal
 
 if TYPE_CHECKING:
     from bot.glue.app import Rankfile
-
-ASKED_FIELD = "You asked"
 
 
 def _bot(interaction: discord.Interaction) -> Rankfile:
@@ -73,46 +70,20 @@ class ShowEntryButton(
         await ui.reply(interaction, embeds=[entry_embed(entry)], ephemeral=True)
 
 
-class AskButton(
-    ui.ReportsErrors,
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=r"rf:faq:ask:(?P<anon>[01])",
-):
-    """Opens the question form for the committee (named or anonymous)."""
-
-    def __init__(self, anonymous: bool) -> None:
-        label = "Ask anonymously" if anonymous else "Didn't answer it? Ask the committee"
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.primary,
-                custom_id=f"rf:faq:ask:{int(anonymous)}",
-            )
-        )
-        self.anonymous = anonymous
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
-    ) -> AskButton:
-        return cls(match["anon"] == "1")
-
-    async def act(self, interaction: discord.Interaction) -> None:
-        prefill = ""
-        for shown in interaction.message.embeds if interaction.message else ():
-            for f in shown.fields:
-                if f.name == ASKED_FIELD and f.value:
-                    prefill = f.value
-        await interaction.response.send_modal(AskModal(self.anonymous, prefill))
-
-
 def answer_view(related: list[faq.Entry]) -> discord.ui.View:
-    """Up to three related questions, then the ask-the-committee buttons."""
+    """Up to three related questions, then the ask-the-committee buttons (cogs/ask.py handles
+    those)."""
     view = ui.View(timeout=None)
     for other in related[:3]:
         view.add_item(ShowEntryButton(other.id, other.question))
-    view.add_item(AskButton(False))
-    view.add_item(AskButton(True))
+    for anonymous in (False, True):
+        view.add_item(
+            ui.RoutedButton(
+                label=questions.ASK_LABELS[anonymous],
+                style=discord.ButtonStyle.primary,
+                custom_id=questions.ASK_ID.format(anonymous=int(anonymous)),
+            )
+        )
     return view
 
 
@@ -134,7 +105,7 @@ def not_sure_embed(question: str, found: faq.Answer) -> dict:
     return embed(
         title,
         text,
-        fields=[(ASKED_FIELD, truncate(question.strip() or "—", 1000), False)],
+        fields=[(questions.ASKED_FIELD, truncate(question.strip() or "—", 1000), False)],
         colour=Colour.WARNING,
     )
 
@@ -394,10 +365,10 @@ class Faq(commands.Cog):
         self.bot = bot
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(ShowEntryButton, AskButton, GapAliasButton, GapNewButton)
+        self.bot.add_dynamic_items(ShowEntryButton, GapAliasButton, GapNewButton)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(ShowEntryButton, AskButton, GapAliasButton, GapNewButton)
+        self.bot.remove_dynamic_items(ShowEntryButton, GapAliasButton, GapNewButton)
 
     @app_commands.command(name="faq", description="Find the answer to a question in the FAQ")
     @app_commands.describe(

@@ -1,7 +1,7 @@
 """/privacy: a member's own data (export, delete) and who looked at the union's data (log).
 
 Also the removal-from-server path: the bot's removal schedules the server's purge, being
-added back cancels it (bot/privacy.py).
+added back cancels it (bot/privacy/retention.py).
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ class Privacy(commands.Cog):
     @privacy.command(name="log", description="See who exported or looked at the union's data")
     async def log(self, interaction: discord.Interaction) -> None:
         db = self.bot.db
-        lines = await privacy.transparency(db, interaction.guild_id, _EPOCH)
+        lines = await privacy.transparency_log(db, interaction.guild_id, _EPOCH)
         mine = await privacy.my_record_log(db, interaction.guild_id, interaction.user.id)
         await ui.reply(interaction, embeds=[log_embed(lines, mine)], ephemeral=True)
 

@@ -7,8 +7,9 @@ import zoneinfo
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.utils import escape_markdown
 
-from bot import privacy
+from bot import cat, privacy
 from bot.core import guild_settings
 from bot.core.errors import UserError
 from bot.core.render import Colour, embed
@@ -17,7 +18,6 @@ from bot.glue.app import Rankfile
 from bot.glue.permissions import HIDDEN_BEHIND, Access, requires
 from bot.glue.ui import reply
 from bot.ops import doctor
-from cogs import cat as cat_cog
 
 _ZONES = sorted(zoneinfo.available_timezones())
 
@@ -61,7 +61,8 @@ def check_embed(checks: list[doctor.Check]) -> dict:
     """The doctor's verdicts as one embed: a line per check, the fix under each failure."""
     lines = []
     for c in checks:
-        lines.append(f"{'✅' if c.ok else '❌'} **{c.name}**: {c.detail}")
+        mark = {"PASS": "✅ ok", "WARN": "⚠️ to do", "FAIL": "❌ problem"}[c.verdict]
+        lines.append(f"{mark} · **{c.name}**: {c.detail}")
         if c.fix:
             lines.append(f"↳ fix: {c.fix}")
     bad = sum(not c.ok for c in checks)
@@ -215,7 +216,33 @@ class Setup(commands.Cog):
         )
         await reply(interaction, embeds=[embed("CAT settings saved", text)], ephemeral=True)
 
-    coordinator = cat_cog.coordinator_command(setup)  # /setup coordinator (issue 12)
+    @setup.command(name="coordinator", description="Which units a CAT coordinator sees")
+    @app_commands.describe(
+        member="The CAT coordinator",
+        units="Unit codes separated by commas, e.g. 700, 600 (leave out: every unit)",
+    )
+    @requires(Access.ADMIN)
+    async def coordinator(
+        self,
+        interaction: discord.Interaction,
+        member: discord.User,
+        units: str | None = None,
+    ) -> None:
+        found = await cat.set_scope(
+            self.bot.db,
+            interaction.guild_id,
+            member.id,
+            units,
+            interaction.user.id,
+            self.bot.clock.now(),
+        )
+        seen = ", ".join(escape_markdown(u.label) for u in found) or "every unit"
+        await reply(
+            interaction,
+            f"{member.mention} coordinates {seen} (with their sub-units), and gets the weekly "
+            "CAT digest by DM.",
+            ephemeral=True,
+        )
 
     @setup.command(name="silence", description="Nudge organizers after N days without an update")
     @app_commands.describe(
@@ -225,7 +252,7 @@ class Setup(commands.Cog):
     async def silence(
         self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 90]
     ) -> None:
-        await self._save(interaction, {"silence_days": days}, [])  # issue 11
+        await self._save(interaction, {"silence_days": days}, [])
 
     @timezone.autocomplete("zone")
     async def _zone_choices(
@@ -245,7 +272,7 @@ class Setup(commands.Cog):
             interaction, embeds=[settings_embed(settings, ["Saved.", *notes])], ephemeral=True
         )
 
-    # -- safety checklist and campaign retention (issue 14; domain in bot/privacy.py) ---------
+    # -- safety checklist and campaign retention (domain in bot/privacy) ----------------------
 
     campaign = app_commands.Group(
         name="campaign",
@@ -310,7 +337,7 @@ class Setup(commands.Cog):
         await reply(interaction, embeds=[safety_embed(state, ["Saved."])], ephemeral=True)
 
 
-def _committee_private(interaction: discord.Interaction, settings) -> bool | None:  # noqa: ANN001
+def _committee_private(interaction: discord.Interaction, settings) -> bool | None:
     """Whether @everyone is kept out of the committee channel (None: not set or not seen)."""
     guild = interaction.guild
     channel = guild.get_channel(settings.committee_channel_id or 0) if guild else None
@@ -319,7 +346,7 @@ def _committee_private(interaction: discord.Interaction, settings) -> bool | Non
     return not channel.permissions_for(guild.default_role).view_channel
 
 
-def _when(moment) -> str:  # noqa: ANN001
+def _when(moment) -> str:
     return f"<t:{int(moment.timestamp())}:f>" if moment else "not yet"
 
 

@@ -9,9 +9,8 @@ from discord.ext import commands
 from bot import subscriptions
 from bot.core.errors import UserError
 from bot.core.render import Colour, embed
-from bot.glue import ui
+from bot.glue import choices, ui
 from bot.glue.app import Rankfile
-from cogs.updates import topic_choices, unit_choices
 
 WHAT = [
     app_commands.Choice(name="All negotiation updates", value="all"),
@@ -44,6 +43,7 @@ class Subscriptions(commands.Cog):
     )
     @app_commands.choices(what=WHAT)
     @app_commands.guild_only()
+    @app_commands.autocomplete(topic=choices.topic, unit=choices.unit)
     async def subscribe(
         self,
         interaction: discord.Interaction,
@@ -75,6 +75,7 @@ class Subscriptions(commands.Cog):
     )
     @app_commands.choices(what=WHAT)
     @app_commands.guild_only()
+    @app_commands.autocomplete(topic=choices.topic, unit=choices.unit)
     async def unsubscribe(
         self,
         interaction: discord.Interaction,
@@ -106,16 +107,6 @@ class Subscriptions(commands.Cog):
             embeds=[embed("Your subscriptions", text, colour=Colour.INFO)],
             ephemeral=True,
         )
-
-    @subscribe.autocomplete("topic")
-    @unsubscribe.autocomplete("topic")
-    async def _topic(self, interaction: discord.Interaction, current: str):  # noqa: ANN202
-        return await topic_choices(self.bot, interaction.guild_id, current.replace(",", " "))
-
-    @subscribe.autocomplete("unit")
-    @unsubscribe.autocomplete("unit")
-    async def _unit(self, interaction: discord.Interaction, current: str):  # noqa: ANN202
-        return await unit_choices(self.bot, interaction.guild_id, current)
 
 
 async def setup(bot: Rankfile) -> None:

@@ -1,9 +1,9 @@
-"""/tracker: where bargaining stands (show, chart) and organizers' status and unit changes."""
+"""/tracker: where bargaining stands (show, chart, proposals), for members; /tracker-edit: the
+organizers' status, withheld details, proposals and units (a group hidden from members)."""
 
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import datetime
 
 import discord
@@ -13,10 +13,9 @@ from discord.ext import commands
 from bot import tracker
 from bot.core import guild_settings, timeparse, units
 from bot.core.render import Colour, embed
-from bot.glue import ui
+from bot.glue import choices, ui
 from bot.glue.app import Rankfile
-from bot.glue.permissions import Access, ensure, requires
-from cogs.updates import UpdateForm, unit_choices
+from bot.glue.permissions import HIDDEN_BEHIND, Access, requires
 
 STATUS_CHOICES = [
     app_commands.Choice(name=s.label, value=s.code) for s in tracker.STATUSES.values()
@@ -45,80 +44,38 @@ def _past_date(text: str, zone: str, now: datetime) -> datetime:
     return reached
 
 
-def _bot(interaction: discord.Interaction) -> Rankfile:
-    return interaction.client  # type: ignore[return-value]
-
-
-class NoNewsButton(
-    ui.ReportsErrors,
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=r"rf:tr:nonews:(?P<unit>\d+)",
-):
-    """ "Post a no-news update" on a silence nudge: opens the update form, prefilled."""
-
-    def __init__(self, unit_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Post a no-news update",
-                style=discord.ButtonStyle.primary,
-                custom_id=tracker.NO_NEWS_ID.format(unit_id=unit_id),
-            )
-        )
-        self.unit_id = unit_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
-    ) -> NoNewsButton:
-        return cls(int(match["unit"]))
-
-    async def act(self, interaction: discord.Interaction) -> None:
-        await ensure(interaction, Access.ORGANIZER)
-        bot = _bot(interaction)
-        guild = interaction.guild_id or 0
-        unit = await units.get(bot.db, guild, self.unit_id)
-        zone = (await guild_settings.get(bot.db, guild)).timezone
-        standing, _ = await tracker.standing(bot.db, guild, unit.code, bot.clock.now(), zone)
-        cog = bot.get_cog("Updates")
-        form = UpdateForm(
-            cog,  # type: ignore[arg-type]
-            interaction.user.id,
-            unit_list=(unit,),
-            prefill=tracker.no_news_text(unit, standing.last_heard, zone),
-            kind="no_news",
-        )
-        await interaction.response.send_modal(form)
-
-
 class Tracker(commands.Cog):
     """The bargaining tracker."""
 
-    # Members read it, so the group is not hidden; `set` and `units` check the organizer role.
+    # Members read it, so the group is not hidden.
     group = app_commands.Group(
         name="tracker", description="Where bargaining stands, unit by unit", guild_only=True
     )
-    units_group = app_commands.Group(
-        name="units", description="Add, edit or remove bargaining units (organizers)", parent=group
+    # Organizers keep it up to date: hidden from members, and each command checks the role.
+    edit_group = app_commands.Group(
+        name="tracker-edit",
+        description="Keep the tracker up to date: statuses, proposals, units (organizers)",
+        default_permissions=HIDDEN_BEHIND[Access.ORGANIZER],
+        guild_only=True,
     )
-
+    units_group = app_commands.Group(
+        name="units", description="Add, edit or remove bargaining units", parent=edit_group
+    )
     proposal_group = app_commands.Group(
-        name="proposal", description="Keep the open items at the table (organizers)", parent=group
+        name="proposal", description="Keep the open items at the table", parent=edit_group
     )
 
     def __init__(self, bot: Rankfile) -> None:
         self.bot = bot
 
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(NoNewsButton)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(NoNewsButton)
-
     async def _zone(self, guild_id: int) -> str:
         return (await guild_settings.get(self.bot.db, guild_id)).timezone
 
+    # -- members -------------------------------------------------------------------------
+
     @group.command(name="show", description="Every unit at a glance, or one unit's history")
     @app_commands.describe(unit="One unit's history (left out: every unit)")
+    @app_commands.autocomplete(unit=choices.unit)
     async def show(self, interaction: discord.Interaction, unit: str | None = None) -> None:
         db, now, guild = self.bot.db, self.bot.clock.now(), interaction.guild_id
         zone = await self._zone(guild)
@@ -150,7 +107,18 @@ class Tracker(commands.Cog):
             ephemeral=True,
         )
 
-    @group.command(name="set", description="Move a unit to a status (organizers)")
+    @group.command(name="proposals", description="Open items at a unit's table, whose move")
+    @app_commands.describe(unit="The bargaining unit")
+    @app_commands.autocomplete(unit=choices.unit)
+    async def proposals(self, interaction: discord.Interaction, unit: str) -> None:
+        db, now, guild = self.bot.db, self.bot.clock.now(), interaction.guild_id
+        found, items = await tracker.open_proposals(db, guild, unit)
+        shown = tracker.proposals_embed(found, items, now, await self._zone(guild))
+        await ui.reply(interaction, embeds=[shown], ephemeral=True)
+
+    # -- organizers (/tracker-edit) ------------------------------------------------------
+
+    @edit_group.command(name="set", description="Move a unit to a status")
     @app_commands.describe(
         unit="The bargaining unit",
         status="Its new status",
@@ -160,6 +128,7 @@ class Tracker(commands.Cog):
         post_update="Post an update about it (default: yes)",
     )
     @app_commands.choices(status=STATUS_CHOICES)
+    @app_commands.autocomplete(unit=choices.unit)
     @requires(Access.ORGANIZER)
     async def set_status(
         self,
@@ -193,14 +162,15 @@ class Tracker(commands.Cog):
             text += f"\nUpdate #{update.id} is being posted and sent to subscribers."
         await ui.reply(interaction, text, ephemeral=True)
 
-    @group.command(
-        name="withheld", description="Mark a unit's details withheld, or move the date (organizers)"
+    @edit_group.command(
+        name="withheld", description="Mark a unit's details withheld, or move the expected date"
     )
     @app_commands.describe(
         unit="The unit whose tentative agreement's details are not released yet",
         reason="Why, for members (like: other locals are still at the table)",
         expected="When the details are expected (like June 1); a new date is kept in the history",
     )
+    @app_commands.autocomplete(unit=choices.unit)
     @requires(Access.ORGANIZER)
     async def withheld(
         self,
@@ -224,14 +194,6 @@ class Tracker(commands.Cog):
         text += f"{timeparse.echo(held.expected_at, zone)}. `/tracker show` now says why."
         await ui.reply(interaction, text, ephemeral=True)
 
-    @group.command(name="proposals", description="Open items at a unit's table, whose move")
-    @app_commands.describe(unit="The bargaining unit")
-    async def proposals(self, interaction: discord.Interaction, unit: str) -> None:
-        db, now, guild = self.bot.db, self.bot.clock.now(), interaction.guild_id
-        found, items = await tracker.open_proposals(db, guild, unit)
-        shown = tracker.proposals_embed(found, items, now, await self._zone(guild))
-        await ui.reply(interaction, embeds=[shown], ephemeral=True)
-
     @proposal_group.command(name="add", description="Add an open item at a unit's table")
     @app_commands.describe(
         unit="The bargaining unit",
@@ -241,6 +203,7 @@ class Tracker(commands.Cog):
         note="A short note for members",
     )
     @app_commands.choices(move=MOVE_CHOICES)
+    @app_commands.autocomplete(unit=choices.unit)
     @requires(Access.ORGANIZER)
     async def proposal_add(
         self,
@@ -273,7 +236,7 @@ class Tracker(commands.Cog):
     async def proposal_set(
         self,
         interaction: discord.Interaction,
-        id: int,  # noqa: A002
+        id: int,
         move: str | None = None,
         date: str | None = None,
         note: app_commands.Range[str, 1, tracker.REASON_MAX] | None = None,
@@ -296,7 +259,7 @@ class Tracker(commands.Cog):
     async def proposal_close(
         self,
         interaction: discord.Interaction,
-        id: int,  # noqa: A002
+        id: int,
         outcome: app_commands.Range[str, 1, tracker.REASON_MAX] | None = None,
     ) -> None:
         closed = await tracker.close_proposal(
@@ -305,13 +268,14 @@ class Tracker(commands.Cog):
         )  # fmt: skip
         await ui.reply(interaction, f"Closed proposal #{closed.id}.", ephemeral=True)
 
-    @units_group.command(name="add", description="Add a bargaining unit (organizers)")
+    @units_group.command(name="add", description="Add a bargaining unit")
     @app_commands.describe(
         code="A short code, like 600",
         name="The full name, like Local 600, International Cinematographers Guild",
         member_count="How many members it has",
         parent="The unit it belongs to, if any",
     )
+    @app_commands.autocomplete(parent=choices.unit)
     @requires(Access.ORGANIZER)
     async def units_add(
         self,
@@ -333,15 +297,14 @@ class Tracker(commands.Cog):
         )
         await ui.reply(interaction, f"Added **{added.label}** (`{added.code}`).", ephemeral=True)
 
-    @units_group.command(
-        name="edit", description="Rename a unit or change its members (organizers)"
-    )
+    @units_group.command(name="edit", description="Rename a unit or change its members")
     @app_commands.describe(
         unit="The unit to change",
         name="Its new name",
         member_count="How many members it has",
         parent="The unit it belongs to",
     )
+    @app_commands.autocomplete(unit=choices.unit, parent=choices.unit)
     @requires(Access.ORGANIZER)
     async def units_edit(
         self,
@@ -363,26 +326,15 @@ class Tracker(commands.Cog):
         )
         await ui.reply(interaction, f"Saved **{edited.label}**.", ephemeral=True)
 
-    @units_group.command(name="remove", description="Remove a unit with no history (organizers)")
+    @units_group.command(name="remove", description="Remove a unit with no history")
     @app_commands.describe(unit="The unit to remove")
+    @app_commands.autocomplete(unit=choices.unit)
     @requires(Access.ORGANIZER)
     async def units_remove(self, interaction: discord.Interaction, unit: str) -> None:
         removed = await units.remove(
             self.bot.db, interaction.guild_id, unit, interaction.user.id, self.bot.clock.now()
         )
         await ui.reply(interaction, f"Removed **{removed.label}**.", ephemeral=True)
-
-    @show.autocomplete("unit")
-    @set_status.autocomplete("unit")
-    @withheld.autocomplete("unit")
-    @proposals.autocomplete("unit")
-    @proposal_add.autocomplete("unit")
-    @units_edit.autocomplete("unit")
-    @units_remove.autocomplete("unit")
-    @units_add.autocomplete("parent")
-    @units_edit.autocomplete("parent")
-    async def _unit(self, interaction: discord.Interaction, current: str):  # noqa: ANN202
-        return await unit_choices(self.bot, interaction.guild_id, current)
 
 
 async def setup(bot: Rankfile) -> None:

@@ -1,5 +1,6 @@
-"""/update (organizers: post, edit, retract, topics) and /updates (members: latest, list, show,
-search)."""
+"""/update (organizers: post, edit, retract, topics, summary, cascade) and /updates (members:
+latest, list, show, search, changes); the "Post a no-news update" button of the tracker's
+silence nudges, which opens the update form."""
 
 from __future__ import annotations
 
@@ -9,42 +10,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import updates
-from bot.core import units
+from bot import tracker, updates
+from bot.core import guild_settings, units
 from bot.core.errors import Conflict, UserError
 from bot.core.render import Colour, Limits, embed, truncate
-from bot.glue import permissions, ui
+from bot.glue import choices, permissions, ui
 from bot.glue.app import Rankfile
 from bot.glue.permissions import HIDDEN_BEHIND, Access, requires
 from bot.updates import cascade, summaries
-
-
-async def topic_choices(
-    bot: Rankfile, guild_id: int, current: str
-) -> list[app_commands.Choice[str]]:
-    """Topics for a comma-separated option: completes the last item, keeps the ones before."""
-    done, _, typed = current.rpartition(",")
-    prefix = f"{done.strip()}, " if done.strip() else ""
-    names = await updates.topics(bot.db, guild_id, bot.clock.now())
-    found = [n for n in names if typed.strip().lower() in n.lower()][: Limits.CHOICES]
-    return [
-        app_commands.Choice(name=truncate(prefix + n, 100), value=truncate(prefix + n, 100))
-        for n in found
-    ]
-
-
-async def unit_choices(
-    bot: Rankfile, guild_id: int, current: str, *, many: bool = False
-) -> list[app_commands.Choice[str]]:
-    """Units by code or name; with `many`, completes the last of a comma-separated list."""
-    done, _, typed = current.rpartition(",") if many else ("", "", current)
-    prefix = f"{done.strip()}, " if done.strip() else ""
-    found = await units.matching(bot.db, guild_id, typed)
-    return [
-        app_commands.Choice(name=truncate(prefix + u.label, 100), value=prefix + u.code)
-        for u in found
-        if len(prefix + u.code) <= 100
-    ]
 
 
 class UpdateForm(ui.Modal):
@@ -273,6 +246,46 @@ class ReachedButton(
         await interaction.response.send_modal(ReachedForm(self.cascade_id))
 
 
+class NoNewsButton(
+    ui.ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"rf:tr:nonews:(?P<unit>\d+)",
+):
+    """ "Post a no-news update" on a tracker silence nudge: opens the update form, prefilled."""
+
+    def __init__(self, unit_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Post a no-news update",
+                style=discord.ButtonStyle.primary,
+                custom_id=tracker.NO_NEWS_ID.format(unit_id=unit_id),
+            )
+        )
+        self.unit_id = unit_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> NoNewsButton:
+        return cls(int(match["unit"]))
+
+    async def act(self, interaction: discord.Interaction) -> None:
+        await permissions.ensure(interaction, Access.ORGANIZER)
+        bot: Rankfile = interaction.client  # type: ignore[assignment]
+        guild = interaction.guild_id or 0
+        unit = await units.get(bot.db, guild, self.unit_id)
+        zone = (await guild_settings.get(bot.db, guild)).timezone
+        standing, _ = await tracker.standing(bot.db, guild, unit.code, bot.clock.now(), zone)
+        form = UpdateForm(
+            bot.get_cog("Updates"),  # type: ignore[arg-type]
+            interaction.user.id,
+            unit_list=(unit,),
+            prefill=tracker.no_news_text(unit, standing.last_heard, zone),
+            kind="no_news",
+        )
+        await interaction.response.send_modal(form)
+
+
 class CascadeView(ui.View):
     """Send or cancel a previewed cascade (only its author may press)."""
 
@@ -318,10 +331,10 @@ class Updates(commands.Cog):
         self.bot = bot
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(ReachedButton)
+        self.bot.add_dynamic_items(ReachedButton, NoNewsButton)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(ReachedButton)
+        self.bot.remove_dynamic_items(ReachedButton, NoNewsButton)
 
     # -- organizers ----------------------------------------------------------------------
 
@@ -330,6 +343,7 @@ class Updates(commands.Cog):
         topics="Topics, separated by commas (wages, AI, ...)",
         units="Bargaining units it concerns, separated by commas (600, 700, ...)",
     )
+    @app_commands.autocomplete(topics=choices.topic_list, units=choices.unit_list)
     @requires(Access.ORGANIZER)
     async def post(
         self, interaction: discord.Interaction, topics: str | None = None, units: str | None = None
@@ -344,7 +358,7 @@ class Updates(commands.Cog):
     @update.command(name="edit", description="Correct a published update (marked edited)")
     @app_commands.describe(id="The update's number, as in #12")
     @requires(Access.ORGANIZER)
-    async def edit(self, interaction: discord.Interaction, id: int) -> None:  # noqa: A002
+    async def edit(self, interaction: discord.Interaction, id: int) -> None:
         current = await updates.get(self.bot.db, interaction.guild_id, id)
         if current.retracted:
             raise Conflict(
@@ -363,7 +377,7 @@ class Updates(commands.Cog):
     async def retract(
         self,
         interaction: discord.Interaction,
-        id: int,  # noqa: A002
+        id: int,
         reason: app_commands.Range[str, 1, updates.NOTE_MAX] | None = None,
     ) -> None:
         update = await updates.retract(
@@ -383,6 +397,7 @@ class Updates(commands.Cog):
 
     @update.command(name="topics", description="Show, add or remove the topics updates use")
     @app_commands.describe(add="A new topic", remove="A topic to take off the list")
+    @app_commands.autocomplete(remove=choices.topic)
     @requires(Access.ORGANIZER)
     async def topics_command(
         self,
@@ -412,18 +427,6 @@ class Updates(commands.Cog):
             ephemeral=True,
         )
 
-    @post.autocomplete("topics")
-    async def _post_topics(self, interaction: discord.Interaction, current: str):  # noqa: ANN202
-        return await topic_choices(self.bot, interaction.guild_id, current)
-
-    @post.autocomplete("units")
-    async def _post_units(self, interaction: discord.Interaction, current: str):  # noqa: ANN202
-        return await unit_choices(self.bot, interaction.guild_id, current, many=True)
-
-    @topics_command.autocomplete("remove")
-    async def _remove_topic(self, interaction: discord.Interaction, current: str):  # noqa: ANN202
-        return await topic_choices(self.bot, interaction.guild_id, current.replace(",", " "))
-
     # -- members -------------------------------------------------------------------------
 
     @updates_group.command(name="latest", description="The newest negotiation update, in full")
@@ -436,6 +439,7 @@ class Updates(commands.Cog):
 
     @updates_group.command(name="list", description="Updates, newest first, by topic or unit")
     @app_commands.describe(topic="Only updates on this topic", unit="Only updates on this unit")
+    @app_commands.autocomplete(topic=choices.topic, unit=choices.unit)
     async def list_updates(
         self, interaction: discord.Interaction, topic: str | None = None, unit: str | None = None
     ) -> None:
@@ -468,7 +472,7 @@ class Updates(commands.Cog):
     async def summary(
         self,
         interaction: discord.Interaction,
-        id: int,  # noqa: A002
+        id: int,
         file: discord.Attachment,
     ) -> None:
         if file.size > summaries.FILE_MAX:
@@ -497,7 +501,7 @@ class Updates(commands.Cog):
     async def cascade_command(
         self,
         interaction: discord.Interaction,
-        id: int,  # noqa: A002
+        id: int,
         talking_points: app_commands.Range[str, 1, cascade.TALKING_MAX],
     ) -> None:
         points = cascade.clean_points(talking_points)
@@ -520,7 +524,7 @@ class Updates(commands.Cog):
     )
     @app_commands.describe(id="The cascade's number")
     @requires(Access.COORDINATOR)
-    async def cascade_status(self, interaction: discord.Interaction, id: int) -> None:  # noqa: A002
+    async def cascade_status(self, interaction: discord.Interaction, id: int) -> None:
         found, figures = await cascade.status(
             self.bot.db, interaction.guild_id, id, self.bot.clock.now()
         )
@@ -539,8 +543,8 @@ class Updates(commands.Cog):
     async def changes(
         self,
         interaction: discord.Interaction,
-        id: int,  # noqa: A002
-        format: str = "here",  # noqa: A002
+        id: int,
+        format: str = "here",
     ) -> None:
         update = await updates.get(self.bot.db, interaction.guild_id, id)
         summary = await summaries.get(self.bot.db, interaction.guild_id, id)
@@ -563,7 +567,7 @@ class Updates(commands.Cog):
 
     @updates_group.command(name="show", description="One update, in full")
     @app_commands.describe(id="The update's number, as in #12")
-    async def show(self, interaction: discord.Interaction, id: int) -> None:  # noqa: A002
+    async def show(self, interaction: discord.Interaction, id: int) -> None:
         update = await updates.get(self.bot.db, interaction.guild_id, id)
         await ui.reply(interaction, embeds=[updates.update_embed(update)], ephemeral=True)
 
@@ -576,14 +580,6 @@ class Updates(commands.Cog):
     ) -> None:
         hits = await updates.search(self.bot.db, interaction.guild_id, query)
         await ui.reply(interaction, embeds=[updates.search_embed(query, hits)], ephemeral=True)
-
-    @list_updates.autocomplete("topic")
-    async def _list_topic(self, interaction: discord.Interaction, current: str):  # noqa: ANN202
-        return await topic_choices(self.bot, interaction.guild_id, current.replace(",", " "))
-
-    @list_updates.autocomplete("unit")
-    async def _list_unit(self, interaction: discord.Interaction, current: str):  # noqa: ANN202
-        return await unit_choices(self.bot, interaction.guild_id, current)
 
 
 async def setup(bot: Rankfile) -> None:

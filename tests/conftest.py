@@ -14,7 +14,7 @@ import pytest
 
 from bot import wiring
 from bot.sandbox.driver import Driver
-from bot.sandbox.fake_discord import FakeDiscord
+from bot.sandbox.fake import FakeDiscord
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -57,3 +57,25 @@ def test_db_migrate_and_backup(tmp_path):
     backup = run("db", "backup", str(tmp_path / "copy.db"), env=env, cwd=tmp_path)
     assert backup.returncode == 0, backup.stderr
     assert (tmp_path / "copy.db").stat().st_size > 0
+
+
+def test_the_readme_placeholder_token_points_invite_url_at_client_id(tmp_path):
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=paste-the-token-here\n")
+    result = run("invite-url", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--client-id" in result.stderr and "does not look like" not in result.stderr
+    done = run("invite-url", "--client-id", "123456789012345678", cwd=tmp_path)
+    assert done.returncode == 0 and "client_id=123456789012345678" in done.stdout
+
+
+def test_sandbox_now_that_is_no_date_is_one_line(tmp_path):
+    result = run("sandbox", "--now", "next tuesday", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "--now takes a date" in result.stderr
+
+
+def test_help_names_every_command(tmp_path):
+    result = run("--help", cwd=tmp_path)
+    listed = result.stdout.split("positional arguments:")[1]
+    for name in ("run", "sandbox", "invite-url", "db", "demo", "doctor", "status", "faq"):
+        assert f"\n    {name} " in listed

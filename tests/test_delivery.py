@@ -108,7 +108,7 @@ async def test_counts_many_and_dm_channels(db):
     b = await delivery.enqueue(db, GUILD, "a", PAYLOAD, [Target.dm(1), Target.dm(2)], T0)
     many = await delivery.counts_many(db, [a, b])
     assert many[a]["pending"] == 1 and many[b]["pending"] == 2
-    await delivery.remember_dm_channel(db, 1, 77)
+    await delivery.remember_dm_channel(db, 1, 77, T0)
     assert await delivery.dm_channel(db, 1) == 77
     await delivery.forget_dm_channel(db, 1, 77)
     assert await delivery.dm_channel(db, 1) is None

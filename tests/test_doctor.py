@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from bot.core import backups
 from bot.core.db import Database
 from bot.ops import doctor
-from bot.sandbox.fake_discord import FakeDiscord
+from bot.sandbox.fake import FakeDiscord
 from tests.support import T0, fresh_db
 
 GUILD_ID = 100
@@ -141,7 +141,11 @@ async def test_doctor_says_whether_the_database_is_encrypted(tmp_path):
     await db.close()
     plain = tmp_path / "rankfile.db"
     checks = {c.name: c for c in await doctor.database_file_checks(plain, tmp_path, T0)}
-    assert "NOT encrypted" in checks["encryption"].detail
+    # A warning with its fix, not a pass: `rankfile doctor` prints WARN.
+    assert checks["encryption"].verdict == "WARN"
+    assert "not encrypted" in checks["encryption"].detail
+    assert "rankfile db encrypt" in checks["encryption"].fix
+    assert "WARN  encryption: the database is not encrypted" in doctor.render(checks.values())
     if not encryption.available():
         pytest.skip("sqlcipher3 is not installed (pip install -e '.[encryption]')")
     secret = tmp_path / "secret.db"

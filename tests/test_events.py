@@ -42,7 +42,7 @@ async def _make(db, kind="townhall", start="2024-07-13 12:00", end=None, place="
 
 
 async def _pending(db, event_id):
-    return [t for t in await events.reminders(db, event_id) if t.state == "pending"]
+    return [t for t in await events.reminder_timers(db, event_id) if t.state == "pending"]
 
 
 async def _broadcasts(db, kind="event.reminder"):
@@ -166,7 +166,7 @@ async def test_edit_reschedules_in_one_transaction_and_cancel_tells_subscribers(
         new_start - timedelta(days=1),
         new_start - timedelta(hours=1),
     ]
-    states = {t.state for t in await events.reminders(db, event.id)}
+    states = {t.state for t in await events.reminder_timers(db, event.id)}
     assert states == {"pending", "cancelled"}
     cancelled, told = await events.cancel(db, GUILD, event.id, 42, "Venue fell through", T0)
     assert told == 1 and cancelled.state == "cancelled"

@@ -1,8 +1,10 @@
-"""Members' data: the declaration covers the schema; export, delete and the purge do what it
-says, table by table; retention timers, the removal path, the checklist, the transparency log."""
+"""Members' data: the declaration the capabilities hand in covers the schema; export, delete
+and the purge do what it says, table by table; retention timers, the removal path, the
+checklist, the transparency log."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -15,6 +17,7 @@ from bot import privacy
 from bot.core import audit, timers
 from bot.core.db import MIGRATIONS_DIR, Database, load_migrations, to_db
 from bot.core.errors import Conflict, UserError
+from bot.core.personal_data import NOBODY
 from tests.support import GUILD, OTHER_GUILD, T0, fresh_db
 
 ALICE, BOB, ORG = 1001, 1002, 1003
@@ -121,7 +124,7 @@ async def seed(db: Database, guild: int, user: int, organizer: int) -> None:
                 now,
             ),
         )
-    # Town halls (issue 13), bargaining transparency (issue 11), CAT depth (issue 12).
+    # Town halls, bargaining transparency (withheld details, summaries, proposals), CAT depth.
     tq = await ex(
         "INSERT INTO townhall_question (event_id, user_id, text, answer, created_at)"
         " VALUES (?, ?, 'Q?', 'A.', ?)",
@@ -174,6 +177,10 @@ async def seed(db: Database, guild: int, user: int, organizer: int) -> None:
         (user, user + 5000),
     )
     await ex(
+        "INSERT INTO dm_closed (user_id, closed_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        (user, now),
+    )
+    await ex(
         "INSERT INTO privacy_guild (guild_id, closed_by, checklist_acknowledged_by,"
         " updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (guild, organizer, organizer, now),
@@ -197,11 +204,11 @@ async def seeded(db: Database) -> Database:
 
 
 async def rows_of(db: Database, use: privacy.Use, params: dict) -> list[dict]:
-    return [dict(r) for r in await db.fetchall(privacy._select_sql(use), params)]
+    return [dict(r) for r in await db.fetchall(privacy.select_sql(use), params)]
 
 
 async def count(db: Database, table: str) -> int:
-    return int(await db.fetchval(f"SELECT count(*) FROM {table}"))  # noqa: S608
+    return int(await db.fetchval(f"SELECT count(*) FROM {table}"))
 
 
 # -- the schema test ---------------------------------------------------------------------------
@@ -209,12 +216,20 @@ async def count(db: Database, table: str) -> int:
 
 async def test_every_member_column_of_the_schema_is_declared(db):
     assert await privacy.unclassified_columns(db) == []
-    for use in privacy.DECLARATION:
+    for use in privacy.declared():
         have = {r["name"] for r in await db.fetchall(f"PRAGMA table_info('{use.table}')")}
         assert {c.column for c in use.columns} <= have, use.name
         assert set(use.export) <= have, use.name
         assert {col for col, _ in use.anonymise} <= have, use.name
         assert use.on_delete in (privacy.DELETE, privacy.ANONYMISE, privacy.KEEP)
+
+
+def test_a_use_declared_twice_differently_is_refused():
+    use = privacy.declared()[0]
+    privacy.declare(use)  # start-up may run twice: the same declaration again changes nothing
+    with pytest.raises(ValueError, match=use.name):
+        privacy.declare(dataclasses.replace(use, why="kept forever"))
+    assert privacy.declared()[0] == use
 
 
 async def test_an_undeclared_column_in_a_new_migration_fails_the_schema_test(tmp_path):
@@ -249,8 +264,8 @@ def test_the_readme_data_section_lists_every_declared_column():
 async def test_export_covers_every_declared_column_and_only_this_member_and_server(db):
     await seeded(db)
     data = await privacy.export_member(db, GUILD, ALICE, T0)
-    # A table that never records who (privacy.NOBODY) has nothing to export for anyone.
-    linked = [u for u in privacy.DECLARATION if u.member != privacy.NOBODY]
+    # A table that never records who (NOBODY) has nothing to export for anyone.
+    linked = [u for u in privacy.declared() if u.member != NOBODY]
     assert set(data["data"]) == {u.name for u in linked}
     for use in linked:
         exported = data["data"][use.name]
@@ -284,19 +299,19 @@ async def test_export_covers_every_declared_column_and_only_this_member_and_serv
 
 async def test_delete_leaves_the_database_as_the_declaration_says(db):
     await seeded(db)
-    tables = {u.table for u in privacy.DECLARATION}
+    tables = {u.table for u in privacy.declared()}
     before = {t: await count(db, t) for t in tables}
     bob_before = {
-        u.name: await rows_of(db, u, {"user": BOB, "guild": GUILD}) for u in privacy.DECLARATION
+        u.name: await rows_of(db, u, {"user": BOB, "guild": GUILD}) for u in privacy.declared()
     }
     other_before = {
         u.name: await rows_of(db, u, {"user": ALICE, "guild": OTHER_GUILD})
-        for u in privacy.DECLARATION
+        for u in privacy.declared()
         if u.guild
     }
     changed = await privacy.delete_member(db, GUILD, ALICE, T0)
-    assert set(changed) == {u.name for u in privacy.DECLARATION if u.on_delete != privacy.KEEP}
-    for use in privacy.DECLARATION:
+    assert set(changed) == {u.name for u in privacy.declared() if u.on_delete != privacy.KEEP}
+    for use in privacy.declared():
         # Nothing in this server points to Alice any more...
         assert await rows_of(db, use, PARAMS) == [], use.name
         # ...while Bob's data and Alice's in the other server are untouched.
@@ -371,11 +386,11 @@ async def test_close_warns_a_week_before_then_purges_keeping_counts(db):
     assert (await privacy.campaign(db, GUILD)).warned_at is not None
     assert await count(db, "cat_volunteer") == 3
     assert await fire_due(db, T0 + timedelta(days=90)) == ["fired"]
-    for use in privacy.DECLARATION:
+    for use in privacy.declared():
         if use.guild and (use.purge or use.on_delete) != privacy.KEEP:
             # No row of the server still points to a member (ids are positive).
             where = f"({use.member}) > 0 AND ({use.guild}) = ? AND ({use.extra})"
-            sql = f"SELECT count(*) FROM {use.table} WHERE {where}"  # noqa: S608
+            sql = f"SELECT count(*) FROM {use.table} WHERE {where}"
             assert await db.fetchval(sql, (GUILD,)) == 0, use.name
     # The server's personal data is gone; its counts and the other server are not.
     assert await db.fetchval("SELECT count(*) FROM cat_volunteer WHERE guild_id = ?", (GUILD,)) == 0
@@ -397,7 +412,7 @@ async def test_close_warns_a_week_before_then_purges_keeping_counts(db):
         == 2
     )
     assert (await privacy.campaign(db, GUILD)).purged_at == T0 + timedelta(days=90)
-    log = await privacy.transparency(db, GUILD, T0 - timedelta(days=1))
+    log = await privacy.transparency_log(db, GUILD, T0 - timedelta(days=1))
     assert {line.action for line in log} >= {"privacy.close", "privacy.retention"}
 
 
@@ -467,7 +482,7 @@ async def test_transparency_log_counts_accesses_with_who_and_when(db):
             db, GUILD, ORG, "cat.export", "cat roster", "rows=2", T0 + timedelta(days=day)
         )
     await audit.record(db, GUILD, ORG, "faq.add", "faq #1", "k", T0)  # not shown
-    lines = await privacy.transparency(db, GUILD, T0 - timedelta(days=1))
+    lines = await privacy.transparency_log(db, GUILD, T0 - timedelta(days=1))
     exports = [x for x in lines if x.action == "cat.export"]
     assert [(x.actor_id, x.count, x.first_at, x.last_at) for x in exports] == [
         (ORG, 3, T0, T0 + timedelta(days=2))

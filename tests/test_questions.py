@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import demo, faq, questions
+from bot import demo, faq, privacy, questions
 from bot.core import audit, delivery
 from bot.core.errors import Conflict, UserError
 from tests.support import GUILD, OTHER_GUILD, T0, fresh_db
@@ -91,8 +91,12 @@ async def test_no_committee_channel_says_which_setup_option(tmp_path):
         await database.close()
 
 
-async def test_privacy_export_and_forget(db):
+async def test_privacy_export_and_delete_cover_the_questions_a_member_asked(db):
     await questions.ask(db, GUILD, 501, "Mine?", False, T0)
-    assert [r["text"] for r in await questions.export_member(db, GUILD, 501)] == ["Mine?"]
-    assert await questions.forget_member(db, 501) == 1
+    data = await privacy.export_member(db, GUILD, 501, T0)
+    assert [r["text"] for r in data["data"]["questions_asked"]["rows"]] == ["Mine?"]
+    assert (await privacy.delete_member(db, GUILD, 501, T0))["questions_asked"] == 1
     assert await questions.mine(db, GUILD, 501) == []
+    # The question stays for the committee, anonymous.
+    [left] = await questions.recent(db, GUILD)
+    assert (left.text, left.anonymous) == ("Mine?", True)

@@ -139,7 +139,7 @@ def test_embed_rejects_bad_colour_and_naive_timestamp() -> None:
     with pytest.raises(ValueError):
         embed("x", colour=-1)
     with pytest.raises(ValueError):
-        embed("x", timestamp=datetime(2024, 7, 13))  # noqa: DTZ001
+        embed("x", timestamp=datetime(2024, 7, 13))
 
 
 def test_empty_field_parts_get_a_placeholder() -> None:

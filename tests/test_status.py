@@ -108,6 +108,8 @@ def test_status_check_fails_when_deliveries_are_stuck(tmp_path, monkeypatch, cap
     asyncio.run(_bot_like_state(tmp_path, stuck=True))
     code, out = _cli(monkeypatch, tmp_path, capsys, "status", "--check")
     assert code == 1
-    assert "1 deliveries stuck, the oldest due 60 min ago" in out.out
+    # --check prints only the problems, one a line.
+    assert out.out.startswith("1 deliveries stuck, the oldest due 60 min ago")
+    assert "health:" not in out.out
     code, out = _cli(monkeypatch, tmp_path, capsys, "status")
-    assert code == 0 and "health:      PROBLEM" in out.out
+    assert code == 1 and "health:      PROBLEM" in out.out

@@ -10,8 +10,7 @@ import pytest
 from bot import events
 from bot.core import guild_settings, timers
 from bot.core.errors import UserError
-from bot.events import townhall_questions as tq
-from bot.events import townhalls
+from bot.events import questions as tq
 from tests.support import GUILD, T0, fresh_db
 
 LA = "America/Los_Angeles"
@@ -31,7 +30,7 @@ async def _town_hall(db, place="https://zoom.us/j/9"):
         "townhall", "MOA town hall", "", NOON, NOON + timedelta(hours=1), place, (), LA
     )
     event = await events.create(db, GUILD, 42, draft, T0)
-    event, _ = await townhalls.add_session(
+    event, _ = await events.add_session(
         db, GUILD, event.id, 42, NOON + timedelta(hours=6), NOON + timedelta(hours=7), None, T0
     )
     return event
@@ -41,20 +40,20 @@ async def _rsvp_timers(db):
     return await db.fetchall(
         "SELECT subject_id, due_at, payload FROM timer WHERE kind = ? AND state = 'pending' "
         "ORDER BY due_at",
-        (townhalls.RSVP_TIMER,),
+        (events.RSVP_TIMER,),
     )
 
 
 async def test_sessions_refuse_overlap_past_and_backwards(db):
     event = await _town_hall(db)
     with pytest.raises(UserError, match="overlaps session 1"):
-        await townhalls.add_session(
+        await events.add_session(
             db, GUILD, event.id, 42, NOON, NOON + timedelta(minutes=30), None, T0
         )
     with pytest.raises(UserError, match="in the past"):
-        await townhalls.add_session(db, GUILD, event.id, 42, T0 - timedelta(days=1), T0, None, T0)
+        await events.add_session(db, GUILD, event.id, 42, T0 - timedelta(days=1), T0, None, T0)
     with pytest.raises(UserError, match="after it opens"):
-        await townhalls.add_session(
+        await events.add_session(
             db, GUILD, event.id, 42, NOON + timedelta(days=2), NOON + timedelta(days=1), None, T0
         )
     assert len((await events.get(db, GUILD, event.id)).sessions) == 2
@@ -63,20 +62,20 @@ async def test_sessions_refuse_overlap_past_and_backwards(db):
 async def test_rsvp_sequence_moves_with_the_session_and_stops_on_not_going(db):
     event = await _town_hall(db)
     first, second = event.sessions
-    await townhalls.rsvp(db, first.id, 7, "going", T0)
+    await events.rsvp_session(db, first.id, 7, "going", T0)
     due = [r["due_at"] for r in await _rsvp_timers(db)]
     # Online session: 24 h, 1 h and 10 minutes before.
     assert len(due) == 3
     confirmation = await db.fetchone("SELECT payload FROM broadcast WHERE kind = 'event.rsvp'")
     assert '"files"' in confirmation["payload"] and ".ics" in confirmation["payload"]
-    await townhalls.rsvp(db, second.id, 7, "maybe", T0)
+    await events.rsvp_session(db, second.id, 7, "maybe", T0)
     rows = await _rsvp_timers(db)
     assert len(rows) == 3 and all(f'"session_id": {second.id}' in r["payload"] for r in rows)
     assert await db.fetchval("SELECT count(*) FROM event_rsvp WHERE user_id = 7") == 1
     # Same answer again: nothing changes, no second confirmation.
-    _, _, changed = await townhalls.rsvp(db, second.id, 7, "maybe", T0)
+    _, _, changed = await events.rsvp_session(db, second.id, 7, "maybe", T0)
     assert changed is False
-    await townhalls.rsvp(db, second.id, 7, "not_going", T0)
+    await events.rsvp_session(db, second.id, 7, "not_going", T0)
     assert await _rsvp_timers(db) == []
 
 
@@ -110,18 +109,18 @@ async def test_upvotes_toggle_and_double_clicks(db):
 
 
 async def test_weekly_occurrences_keep_the_wall_clock_across_dst(db):
-    rule = townhalls.make_rule(
+    rule = events.make_rule(
         "biweekly",
         datetime(2024, 10, 29, 19, 0, tzinfo=UTC),
         datetime(2024, 10, 29, 20, 0, tzinfo=UTC),
         LA,
     )
-    assert townhalls.occurrence(rule, 1)[0] == datetime(2024, 11, 12, 20, 0, tzinfo=UTC)
+    assert events.occurrence(rule, 1)[0] == datetime(2024, 11, 12, 20, 0, tzinfo=UTC)
 
 
 async def test_privacy_export_and_delete_cover_questions_and_rsvps(db):
     event = await _town_hall(db)
-    await townhalls.rsvp(db, event.sessions[0].id, 7, "going", T0)
+    await events.rsvp_session(db, event.sessions[0].id, 7, "going", T0)
     q = await tq.ask(db, GUILD, event.id, 7, "Question?", False, T0)
     await tq.toggle_upvote(db, q.id, 7, T0)
     held = await events.export_member(db, 7)

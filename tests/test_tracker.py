@@ -40,6 +40,7 @@ def test_days_are_calendar_days_in_the_server_zone():
 
 async def test_demo_timeline_gives_local_600_its_100_days(db):
     await updates.load_demo(db, GUILD, T0)
+    await tracker.load_demo(db, GUILD, T0)
     view = await tracker.overview(db, GUILD, T0, ZONE)
     assert (view.total, view.reached_ta, view.ratified) == (14, 14, 0)
     s600 = next(s for s in view.standings if s.unit.code == "600")
@@ -50,7 +51,7 @@ async def test_demo_timeline_gives_local_600_its_100_days(db):
     assert history[1].update_id == (await updates.get(db, GUILD, history[1].update_id)).id
     # On a later clock, the ratification of July 18 loads too (and only it).
     later = datetime(2024, 7, 20, tzinfo=UTC)
-    assert "14 status changes added" in await tracker.load_demo_timeline(db, GUILD, later)
+    assert "14 status changes added" in await tracker.load_demo(db, GUILD, later)
     assert (await tracker.overview(db, GUILD, later, ZONE)).ratified == 14
 
 
@@ -112,6 +113,7 @@ async def test_units_with_history_cannot_be_removed(db):
 
 async def test_chart_is_a_png(db):
     await updates.load_demo(db, GUILD, T0)
+    await tracker.load_demo(db, GUILD, T0)
     view, histories = await tracker.chart_data(db, GUILD, T0, ZONE)
     png = tracker.timeline_png(view, histories, T0)
     assert png.startswith(PNG_SIGNATURE)

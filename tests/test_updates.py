@@ -191,7 +191,7 @@ async def test_demo_updates_load_once_without_sending(db):
     ).title == "Detailed summary of the Basic Agreement tentative agreement"
 
 
-# -- issue 11: last heard, summaries ---------------------------------------------------------
+# -- last heard, summaries -----------------------------------------------------------------
 
 
 async def test_last_heard_row_moves_forward_only(db):

@@ -1,4 +1,5 @@
-"""`rankfile` on the command line: run, sandbox, invite-url, db, demo."""
+"""`rankfile` on the command line: the parser, and the commands every install has (run, sandbox,
+invite-url, db, demo); each capability adds its own through CLI_MODULES."""
 
 from __future__ import annotations
 
@@ -82,8 +83,8 @@ def cmd_invite_url(settings: Settings, args: argparse.Namespace) -> int:
     )
     if not client_id:
         return _fail(
-            "give --client-id (Developer Portal > your application > Application ID) "
-            "or set DISCORD_TOKEN"
+            "DISCORD_TOKEN holds no bot token yet: give --client-id (Developer Portal > your "
+            "application > General Information > Application ID), or put the token in .env"
         )
     print(invite_url(int(client_id)))
     return 0
@@ -147,9 +148,20 @@ def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
     script = Path(args.script) if args.script else None
     if script is not None and not script.is_file():
         return _fail(f"no script file at {script}")
-    start = datetime.fromisoformat(args.now).astimezone(UTC) if args.now else SANDBOX_START
+    try:
+        start = datetime.fromisoformat(args.now) if args.now else SANDBOX_START
+    except ValueError:
+        return _fail(
+            f"--now takes a date and time such as 2024-07-10 or 2024-07-10T17:00, not {args.now!r}"
+        )
+    # A date without a zone is read as UTC.
+    start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
     asyncio.run(sandbox.main(db_path, start=start, script=script, json_mode=args.json))
     return 0
+
+
+# Commands that log in to Discord with DISCORD_TOKEN (the others run without it).
+NEEDS_TOKEN = {cmd_run}
 
 
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
@@ -243,7 +255,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `rankfile` console script and `python -m bot`."""
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings()
+        # Only the commands that log in to Discord refuse a DISCORD_TOKEN that is no token.
+        settings = load_settings(need_token=args.func in NEEDS_TOKEN)
     except ConfigError as exc:
         return _fail(str(exc))
     return args.func(settings, args)

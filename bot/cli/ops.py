@@ -91,7 +91,7 @@ async def run_doctor(
             return guild_settings.GuildSettings(guild_id=guild_id)
         try:
             return await guild_settings.get(db, guild_id)
-        except Exception:  # noqa: BLE001 - an old or broken file: report setup as not done
+        except Exception:
             return guild_settings.GuildSettings(guild_id=guild_id)
 
     http = HTTPClient(asyncio.get_running_loop(), connector=connector)
@@ -143,7 +143,8 @@ async def read_status(settings: Settings, now: datetime | None = None) -> status
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
-    """Print the status; with --check, exit 1 when something is wrong."""
+    """Print the status (with --check only `ok` or the problems); exit 1 when something is
+    wrong."""
     if not settings.db_path.is_file():
         if args.json:
             print(json.dumps({"problems": [f"no database at {settings.db_path}"]}))
@@ -157,11 +158,12 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     found = status.problems(current)
     if args.json:
         print(json.dumps(current.to_json(), indent=2))
-    elif args.check and not found:
-        print("ok")
+    elif args.check:
+        # For health checks and scripts: `ok`, or one line per problem.
+        print("\n".join(found) if found else "ok")
     else:
         print(status.render(current))
-    return 1 if args.check and found else 0
+    return 1 if found else 0
 
 
 def cmd_db_ops(settings: Settings, args: argparse.Namespace) -> int:
@@ -230,7 +232,7 @@ def preflight(settings: Settings) -> str | None:
 
     try:
         asyncio.run(check())
-    except Exception as exc:  # noqa: BLE001 - DatabaseError, or a wrong RANKFILE_DB_KEY
+    except Exception as exc:
         return str(exc)
     return None
 

@@ -1,5 +1,6 @@
 """`rankfile db encrypt|decrypt OUT` (SQLCipher, bot/encryption.py) and `rankfile privacy data`
-(the README's data section, printed from bot/privacy.py's declaration)."""
+(the README's data section, printed from the declaration the capabilities hand to
+bot/privacy/declaration.py at start-up)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot import privacy
+from bot import privacy, wiring
 from bot.core import encryption
 from bot.core.config import Settings
 
@@ -51,6 +52,7 @@ def add_db_commands(db_sub: argparse._SubParsersAction) -> None:
 
 def cmd_privacy(settings: Settings, args: argparse.Namespace) -> int:
     """Print what rankfile keeps about members (Markdown, from the declaration)."""
+    wiring.install()
     print(privacy.data_section())
     state = encryption.is_encrypted(settings.db_path)
     if state is not None:

@@ -14,8 +14,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on servers; must come before pyplot
 
-from matplotlib import pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
 
 DPI = 100
 # One palette for every chart, readable on Discord's dark and light themes.

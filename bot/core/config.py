@@ -91,15 +91,23 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 
 def load_settings(
-    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+    environ: Mapping[str, str] | None = None,
+    env_file: Path | None = Path(".env"),
+    *,
+    need_token: bool = True,
 ) -> Settings:
-    """Build Settings from the environment, over values from `env_file` when it exists."""
+    """Build Settings from the environment, over values from `env_file` when it exists.
+
+    With `need_token` False (commands that never log in), a value of DISCORD_TOKEN that is not
+    a token (the README's placeholder) is left out instead of refused."""
     values: dict[str, str] = {}
     if env_file is not None:
         values.update(read_env_file(env_file))
     values.update(os.environ if environ is None else environ)
 
     token = values.get("DISCORD_TOKEN", "").strip()
+    if token and not _TOKEN_SHAPE.match(token) and not need_token:
+        token = ""
     if token and not _TOKEN_SHAPE.match(token):
         # Never echo the token: say only what is wrong with its shape.
         raise ConfigError(

@@ -1,7 +1,7 @@
 """The outbox: a broadcast is one row and one delivery row per target, written together.
 
 Nothing is sent from a command or a timer: they call `enqueue` inside their transaction and
-the delivery worker (bot.delivery_worker) sends what is due, marking each delivery sent,
+the delivery worker (bot.glue.delivery_worker) sends what is due, marking each delivery sent,
 skipped (with the reason) or failed. A restart resumes from the rows.
 """
 
@@ -76,7 +76,7 @@ REPLACE_PENDING_PAYLOAD = (
 GET_DM = "SELECT channel_id FROM dm_channel WHERE user_id = ?"
 FORGET_DM = "DELETE FROM dm_channel WHERE user_id = ? AND channel_id = ?"
 PUT_DM = (
-    "INSERT INTO dm_channel (user_id, channel_id) VALUES (?, ?) "
+    "INSERT INTO dm_channel (user_id, channel_id, opened_at) VALUES (?, ?, ?) "
     "ON CONFLICT (user_id) DO UPDATE SET channel_id = excluded.channel_id"
 )
 PENDING_TOTALS = (
@@ -92,6 +92,7 @@ REASON_TEXT = {
     "missing_access": "the bot may not post there",
     "message_gone": "the message to edit was deleted",
     "rate_limited": "Discord asked the bot to slow down (retrying)",
+    "dm_budget": "waiting for the day's budget of new DMs (sent later)",
     "timed out": "Discord did not answer in time",
 }
 STATES = ("pending", "sent", "skipped", "failed", "cancelled")
@@ -330,9 +331,9 @@ async def dm_channel(db: Database, user_id: int) -> int | None:
     return await db.fetchval(GET_DM, (user_id,))
 
 
-async def remember_dm_channel(db: Database, user_id: int, channel_id: int) -> None:
-    """Keep the member's DM channel so it is opened once."""
-    await db.execute(PUT_DM, (user_id, channel_id))
+async def remember_dm_channel(db: Database, user_id: int, channel_id: int, now: datetime) -> None:
+    """Keep the member's DM channel so it is opened once (and when: the new-DM budget)."""
+    await db.execute(PUT_DM, (user_id, channel_id, to_db(now)))
 
 
 async def forget_dm_channel(db: Database, user_id: int, channel_id: int) -> None:

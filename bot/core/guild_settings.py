@@ -100,7 +100,7 @@ async def update(
         for name, value in changes.items():
             # Column names come from the dataclass, never from member input.
             await db.execute(
-                f"UPDATE guild_settings SET {name} = ?, updated_at = ? WHERE guild_id = ?",  # noqa: S608
+                f"UPDATE guild_settings SET {name} = ?, updated_at = ? WHERE guild_id = ?",
                 (value, to_db(now), guild_id),
             )
         if changes:

@@ -97,7 +97,7 @@ async def find(db: Database, guild_id: int, text: str) -> Unit:
     codes = ", ".join(u.code for u in await list_units(db, guild_id)) or "none yet"
     raise NotFound(
         f"No bargaining unit `{truncate(text, 40)}` here. Units: {truncate(codes, 300)} "
-        "(organizers add them with `/tracker units add`)."
+        "(organizers add them with `/tracker-edit units add`)."
     )
 
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from bot.events import KIND_LABEL, Event, Session
+from bot.events.model import KIND_LABEL, Event, Session
 
 PRODID = "-//rankfile//union campaign events//EN"
 

@@ -57,6 +57,7 @@ from bot.faq.matching import (
     search,
     suggest,
 )
+from bot.faq.personal_data import PERSONAL_DATA
 from bot.faq.text import KEY_MAX, content_terms, make_key, split_list, stem, words
 from bot.faq.thesaurus import Synonym, add_synonym, remove_synonym, synonyms
 
@@ -65,6 +66,7 @@ __all__ = [
     "ANSWER_MAX",
     "KEEP_FOR",
     "KEY_MAX",
+    "PERSONAL_DATA",
     "QUESTION_MAX",
     "SUGGEST_THRESHOLD",
     "THRESHOLD",

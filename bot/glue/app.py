@@ -19,12 +19,13 @@ from discord.ext import commands
 
 import cogs
 from bot import wiring
-from bot.core import backups
+from bot.core import backups, dm_limits
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.db import Database
 from bot.glue import ui
-from bot.glue.delivery_worker import DeliveryWorker
+from bot.glue.delivery_worker import RATE_PER_SECOND, DeliveryWorker
+from bot.glue.invalid_requests import InvalidRequests
 from bot.glue.scheduler import Scheduler
 from bot.ops.status import Heartbeat
 
@@ -41,6 +42,12 @@ def cog_modules() -> list[str]:
     )
 
 
+def new_dm_budget(settings: Settings) -> int:
+    """RANKFILE_NEW_DM_BUDGET: new DM channels a day (Discord restricts bots that open many)."""
+    raw = settings.extra.get("RANKFILE_NEW_DM_BUDGET", "").strip()
+    return int(raw) if raw.isdigit() else dm_limits.DEFAULT_BUDGET
+
+
 class Tree(app_commands.CommandTree):
     """The command tree, with the one error handler."""
 
@@ -48,6 +55,15 @@ class Tree(app_commands.CommandTree):
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         await ui.report_error(interaction, error)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # A member whose DMs were found closed runs a command: they are back, DM them again.
+        client = interaction.client
+        closed = getattr(client, "closed_dms", None)
+        if closed and interaction.user.id in closed:
+            closed.discard(interaction.user.id)
+            await dm_limits.member_is_back(client.db, interaction.user.id)  # type: ignore[attr-defined]
+        return True
 
 
 class Rankfile(commands.Bot):
@@ -60,12 +76,13 @@ class Rankfile(commands.Bot):
         connector: aiohttp.BaseConnector | None = None,
         clock: Clock | None = None,
         sync_commands: bool = True,
-        delivery_rate: float = 47.0,
+        delivery_rate: float = RATE_PER_SECOND,
         **options: Any,
     ) -> None:
         # The least the features need: guild and channel events, no privileged intents.
         intents = discord.Intents.none()
         intents.guilds = True
+        invalid_requests = InvalidRequests(on_unauthorized=self._unauthorized)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -77,8 +94,12 @@ class Rankfile(commands.Bot):
                 guild=True, dm_channel=False, private_channel=False
             ),
             allowed_installs=app_commands.AppInstallationType(guild=True, user=False),
+            http_trace=invalid_requests.trace_config(),
             **options,
         )
+        self.invalid_requests = invalid_requests
+        # Members whose DMs were found closed this week (the worker adds to it).
+        self.closed_dms: set[int] = set()
         self.settings = settings
         self.clock = clock or Clock()
         self.sync_commands = sync_commands
@@ -97,11 +118,17 @@ class Rankfile(commands.Bot):
         applied = await self.migrate_with_backup()
         if applied:
             log.info("applied migrations %s", applied)
+        self.closed_dms = await dm_limits.closed_members(self.db, self.clock.now())
         for module in cog_modules():
             await self.load_extension(module)
         await self.scheduler.start()
         self.delivery = DeliveryWorker(
-            self, self.db, self.clock, rate_per_second=self.delivery_rate
+            self,
+            self.db,
+            self.clock,
+            rate_per_second=self.delivery_rate,
+            new_dm_budget=new_dm_budget(self.settings),
+            invalid_requests=self.invalid_requests,
         )
         self.delivery.start()
         if self.sync_commands:
@@ -144,9 +171,27 @@ class Rankfile(commands.Bot):
             key=self.settings.database_key,
         )
 
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        # Discord drops an interaction not answered within 3 s: defer any slow handler's.
+        await ui.acknowledge_in_time(interaction)
+
+    def _unauthorized(self) -> None:
+        # Discord answered 401: the token was reset or revoked; every request would fail.
+        log.critical(
+            "Discord refused the token (401): it was reset or revoked; put the new one in "
+            "DISCORD_TOKEN and start rankfile again"
+        )
+        asyncio.get_running_loop().create_task(self.close())
+
     async def on_socket_event_type(self, event_type: str) -> None:
         """Note that Discord spoke (written at most every 30 s) for `rankfile status`."""
-        await self.heartbeat.heard(event_type, self.clock.now(), len(self.guilds))
+        await self.heartbeat.heard(
+            event_type,
+            self.clock.now(),
+            len(self.guilds),
+            invalid_requests=self.invalid_requests.count(),
+            sending_paused=self.invalid_requests.paused,
+        )
 
     async def _ops_loop(self) -> None:
         # Every 30 s: an open gateway counts as hearing from Discord (quiet servers send
@@ -156,7 +201,13 @@ class Rankfile(commands.Bot):
             await asyncio.sleep(30)
             try:
                 if self.ws is not None and self.ws.open and self.is_ready():
-                    await self.heartbeat.heard("gateway open", self.clock.now(), len(self.guilds))
+                    await self.heartbeat.heard(
+                        "gateway open",
+                        self.clock.now(),
+                        len(self.guilds),
+                        invalid_requests=self.invalid_requests.count(),
+                        sending_paused=self.invalid_requests.paused,
+                    )
                 if beats % 120 == 2:
                     await self.backup_if_due()
             except Exception:

@@ -21,7 +21,7 @@ import io
 import logging
 import random
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -29,9 +29,10 @@ import discord
 from discord.http import Route
 from discord.utils import _to_json
 
-from bot.core import delivery
+from bot.core import delivery, dm_limits
 from bot.core.clock import Clock
 from bot.core.db import Database
+from bot.glue.invalid_requests import InvalidRequests
 
 if TYPE_CHECKING:
     from discord.ext import commands
@@ -40,8 +41,10 @@ log = logging.getLogger("rankfile.delivery")
 
 MAX_ATTEMPTS = 5
 # Sends at once: Discord answers a post in 100-300 ms, so about rate x latency are needed to
-# keep the pacer's 45 a second busy (a first DM is two requests in a row).
+# keep the pacer's 47 a second busy (a first DM is two requests in a row).
 CONCURRENCY = 20
+# Discord allows 50 requests a second per bot; the rest is left for interactions' answers.
+RATE_PER_SECOND = 47.0
 BACKOFF_BASE = 2.0  # seconds: 2, 4, 8, 16 between attempts, with jitter
 # A send that takes longer is abandoned and retried (same nonce, so never posted twice).
 SEND_TIMEOUT = 90.0
@@ -89,8 +92,10 @@ class DeliveryWorker:
         clock: Clock,
         *,
         concurrency: int = CONCURRENCY,
-        rate_per_second: float = 45.0,
+        rate_per_second: float = RATE_PER_SECOND,
         send_timeout: float = SEND_TIMEOUT,
+        new_dm_budget: int = dm_limits.DEFAULT_BUDGET,
+        invalid_requests: InvalidRequests | None = None,
     ) -> None:
         self.bot = bot
         self.db = db
@@ -98,6 +103,8 @@ class DeliveryWorker:
         self.concurrency = concurrency
         self.send_timeout = send_timeout
         self.pacer = Pacer(rate_per_second)
+        self.new_dm_budget = new_dm_budget
+        self.invalid_requests = invalid_requests or InvalidRequests()
         self._wake = asyncio.Event()
         self._fill_lock = asyncio.Lock()
         self._inflight: dict[int, asyncio.Task[None]] = {}
@@ -221,17 +228,35 @@ class DeliveryWorker:
                     self.db, item.id, f"internal error ({type(exc).__name__})", self.clock.now()
                 )
 
+    async def _pace(self) -> None:
+        # Never near Discord's ban on invalid requests, never over its 50 requests a second.
+        await self.invalid_requests.wait_until_allowed()
+        await self.pacer.wait()
+
     async def _deliver(self, item: delivery.Delivery) -> None:
         now = self.clock.now
         cached = False
         channel_id = 0
+        if item.target_kind == "dm" and await dm_limits.closed_recently(
+            self.db, item.target_id, now()
+        ):
+            # Found closed within the week: another try would only be refused (and counted).
+            await delivery.mark_skipped(self.db, item.id, "dms_closed", now())
+            return
         try:
             channel_id, cached = await self._channel_for(item)
             message_id = await asyncio.wait_for(self._send(item, channel_id), self.send_timeout)
+        except _OverBudget as over:
+            await delivery.postpone(self.db, item.id, over.until, "dm_budget", now())
         except discord.RateLimited as exc:
             await self._postpone(item, exc.retry_after)
         except discord.Forbidden as exc:
             reason = "dms_closed" if exc.code == 50007 else "missing_access"
+            if reason == "dms_closed":
+                await dm_limits.mark_closed(self.db, item.target_id, now())
+                closed = getattr(self.bot, "closed_dms", None)
+                if closed is not None:
+                    closed.add(item.target_id)
             await delivery.mark_skipped(self.db, item.id, reason, now())
         except discord.NotFound as exc:
             if item.target_kind == "dm" and cached and exc.code == 10003:
@@ -281,12 +306,15 @@ class DeliveryWorker:
         known = await delivery.dm_channel(self.db, item.target_id)
         if known is not None:
             return known, True
-        await self.pacer.wait()
+        wait_until = await dm_limits.budget_wait(self.db, self.clock.now(), self.new_dm_budget)
+        if wait_until is not None:
+            raise _OverBudget(wait_until)
+        await self._pace()
         data = await asyncio.wait_for(
             self.bot.http.start_private_message(item.target_id), self.send_timeout
         )
         channel_id = int(data["id"])
-        await delivery.remember_dm_channel(self.db, item.target_id, channel_id)
+        await delivery.remember_dm_channel(self.db, item.target_id, channel_id, self.clock.now())
         return channel_id, False
 
     async def _send(self, item: delivery.Delivery, channel_id: int) -> int:
@@ -294,7 +322,7 @@ class DeliveryWorker:
         files = body.pop("files", None) or []
         # Belt and braces: a payload without allowed_mentions would let its text ping.
         body.setdefault("allowed_mentions", {"parse": []})
-        await self.pacer.wait()
+        await self._pace()
         if item.action == "edit":
             body.pop("nonce", None)
             route = Route(
@@ -327,6 +355,14 @@ class DeliveryWorker:
             attachments.append(discord.File(io.BytesIO(raw), filename=file["name"]))
         data = await self.bot.http.request(route, form=form, files=attachments)
         return int(data["id"])
+
+
+class _OverBudget(Exception):
+    """Opening another new DM channel now would pass the day's budget."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__("new DM budget used")
+        self.until = until
 
 
 def _short_reason(exc: BaseException) -> str:

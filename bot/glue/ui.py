@@ -6,11 +6,13 @@ discord.py sends, always with explicit allowed mentions.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+import re
 import secrets
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import discord
@@ -24,6 +26,16 @@ log = logging.getLogger("rankfile")
 
 # Nothing the bot says pings anyone unless a command means it to.
 NO_PINGS = discord.AllowedMentions.none()
+# Discord drops an interaction whose first answer comes after 3 s. A handler that has not
+# answered within this budget is deferred for it, so the member sees "thinking" at once.
+ANSWER_BUDGET = 0.5
+# A form (modal) can only be the first answer, so an interaction that may open one is given
+# longer before the watchdog defers it (then the member gets an "Open the form" button).
+FORM_BUDGET = 2.0
+_ANSWER_LOCK = "rankfile.answer_lock"
+_TRIED = "rankfile.answer_tried"  # a first answer was sent (even if Discord refused it)
+_PUBLIC_IF = "public_if"
+_OPENS_FORM = "opens_form"
 
 
 def to_embed(data: dict) -> discord.Embed:
@@ -36,15 +48,127 @@ def to_file(name: str, data: bytes) -> discord.File:
     return discord.File(io.BytesIO(data), filename=name)
 
 
-def mentions_from(payload: dict | None) -> discord.AllowedMentions:
-    """A render allowed_mentions dict as discord.AllowedMentions (never @everyone)."""
-    if not payload:
-        return NO_PINGS
-    roles = [discord.Object(int(r)) for r in payload.get("roles", ())]
-    users = [discord.Object(int(u)) for u in payload.get("users", ())]
-    return discord.AllowedMentions(
-        everyone=False, roles=roles or False, users=users or False, replied_user=False
+def _answer_lock(interaction: discord.Interaction) -> asyncio.Lock:
+    """One first answer per interaction: the handler's and the watchdog's never cross."""
+    lock = interaction.extras.get(_ANSWER_LOCK)
+    if lock is None:
+        lock = interaction.extras[_ANSWER_LOCK] = asyncio.Lock()
+    return lock
+
+
+def answers_in_public(when: Callable[[Any], bool]) -> Callable[[Any], Any]:
+    """Mark a slash command whose answer is public when `when(namespace)` is true (every other
+    command answers privately), so that a deferral keeps the answer's visibility."""
+
+    def mark(command: Any) -> Any:
+        extras = getattr(command, "extras", None)
+        if extras is None:  # a plain callback, before app_commands.command wraps it
+            command.__rankfile_public_if__ = when
+        else:
+            extras[_PUBLIC_IF] = when
+        return command
+
+    return mark
+
+
+def opens_form(command: Any) -> Any:
+    """Mark a slash command that answers with a form (give it FORM_BUDGET)."""
+    command.extras[_OPENS_FORM] = True
+    return command
+
+
+class FormButtons:
+    """The custom ids of buttons that answer with a form, registered by cogs at start-up."""
+
+    def __init__(self) -> None:
+        self._patterns: list[re.Pattern[str]] = []
+
+    def add(self, pattern: str) -> None:
+        """Buttons whose custom id matches `pattern` (a regex, whole id) open a form."""
+        if all(p.pattern != pattern for p in self._patterns):
+            self._patterns.append(re.compile(pattern))
+
+    def match(self, custom_id: str) -> bool:
+        """Whether a pressed button opens a form."""
+        return any(p.fullmatch(custom_id) for p in self._patterns)
+
+
+FORM_BUTTONS = FormButtons()
+
+
+def _may_open_form(interaction: discord.Interaction) -> bool:
+    if interaction.type is discord.InteractionType.application_command:
+        command = interaction.command
+        return bool(command is not None and command.extras.get(_OPENS_FORM))
+    if interaction.type is discord.InteractionType.component:
+        return FORM_BUTTONS.match(str((interaction.data or {}).get("custom_id", "")))
+    return False
+
+
+def _answers_publicly(interaction: discord.Interaction) -> bool:
+    command = interaction.command
+    if command is None:
+        return False
+    when = command.extras.get(_PUBLIC_IF) or getattr(
+        getattr(command, "callback", None), "__rankfile_public_if__", None
     )
+    return bool(when and when(interaction.namespace))
+
+
+async def acknowledge_in_time(
+    interaction: discord.Interaction, budget: float = ANSWER_BUDGET
+) -> None:
+    """The one acknowledgement path: called for every interaction as it arrives, it defers the
+    interaction when its handler has not answered within `budget` seconds.
+
+    A slash command or a form sent from one shows "thinking", privately unless the command
+    answers in public; a button, a select or a form opened from a message is deferred as an
+    update of that message, after which the handler may still edit it or send new messages.
+    Autocomplete cannot be deferred (its answers must simply be fast)."""
+    if interaction.type is discord.InteractionType.autocomplete:
+        return
+    await asyncio.sleep(max(budget, FORM_BUDGET) if _may_open_form(interaction) else budget)
+    async with _answer_lock(interaction):
+        if interaction.response.is_done() or interaction.extras.get(_TRIED):
+            return
+        try:
+            if interaction.type is discord.InteractionType.application_command:
+                public = _answers_publicly(interaction)
+                await interaction.response.defer(ephemeral=not public, thinking=True)
+            elif interaction.message is not None:
+                await interaction.response.defer()
+            else:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+        except discord.HTTPException:
+            log.warning("could not defer an interaction in time")
+
+
+async def open_form(interaction: discord.Interaction, modal: discord.ui.Modal) -> None:
+    """Open a form (modal). A form can only be the first answer: when the interaction was
+    already deferred (a slow moment), the member gets a button that opens it instead."""
+    async with _answer_lock(interaction):
+        if not interaction.response.is_done():
+            interaction.extras[_TRIED] = True
+            await interaction.response.send_modal(modal)
+            return
+    await interaction.followup.send(
+        "The form is ready:",
+        view=_OpenForm(modal, owner_id=interaction.user.id),
+        ephemeral=True,
+        allowed_mentions=NO_PINGS,
+    )
+
+
+async def defer(interaction: discord.Interaction, *, ephemeral: bool = True) -> None:
+    """Defer now, before slow work whose answer follows (a chart, a file, a call to Discord)."""
+    async with _answer_lock(interaction):
+        if interaction.response.is_done():
+            return
+        interaction.extras[_TRIED] = True
+        if interaction.type is discord.InteractionType.component:
+            await interaction.response.defer()
+        else:
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
 
 
 async def reply(
@@ -66,10 +190,12 @@ async def reply(
     }
     if view is not None:
         kwargs["view"] = view
-    if interaction.response.is_done():
-        await interaction.followup.send(**kwargs)
-    else:
-        await interaction.response.send_message(**kwargs)
+    async with _answer_lock(interaction):
+        if not interaction.response.is_done():
+            interaction.extras[_TRIED] = True
+            await interaction.response.send_message(**kwargs)
+            return
+    await interaction.followup.send(**kwargs)
 
 
 async def update(
@@ -86,10 +212,12 @@ async def update(
         "view": view,
         "allowed_mentions": NO_PINGS,
     }
-    if interaction.response.is_done():
-        await interaction.edit_original_response(**kwargs)
-    else:
-        await interaction.response.edit_message(**kwargs)
+    async with _answer_lock(interaction):
+        if not interaction.response.is_done():
+            interaction.extras[_TRIED] = True
+            await interaction.response.edit_message(**kwargs)
+            return
+    await interaction.edit_original_response(**kwargs)
 
 
 def _error_embed(text: str) -> dict:
@@ -188,8 +316,29 @@ class ReportsErrors:
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
             await self.act(interaction)  # type: ignore[attr-defined]
-        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
+        except Exception as error:
             await report_error(interaction, error)
+
+
+class RoutedButton(discord.ui.Button):
+    """A button another cog handles: a DynamicItem registered by the cog that owns the action
+    matches its custom_id. The view it sits in never dispatches it, so a cog can offer another
+    capability's button without importing that cog (and a press is handled once)."""
+
+    def is_dispatchable(self) -> bool:
+        return False
+
+
+class _OpenForm(View):
+    """One button that opens a form the interaction could no longer open itself."""
+
+    def __init__(self, modal: discord.ui.Modal, *, owner_id: int) -> None:
+        super().__init__(owner_id=owner_id)
+        self.modal = modal
+
+    @discord.ui.button(label="Open the form", style=discord.ButtonStyle.primary)
+    async def open(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await open_form(interaction, self.modal)
 
 
 class Modal(discord.ui.Modal):

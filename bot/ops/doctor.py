@@ -69,19 +69,27 @@ Fetch = Callable[[str], Awaitable[Any]]
 
 @dataclass(frozen=True)
 class Check:
-    """One verdict: `ok` True (passed) or False (failed, with the fix)."""
+    """One verdict: `ok` True (passed, or a warning when `warning`) or False (failed, with
+    the fix)."""
 
     name: str
     ok: bool
     detail: str
     fix: str | None = None
     server: str | None = None
+    warning: bool = False
+
+    @property
+    def verdict(self) -> str:
+        """PASS, WARN or FAIL."""
+        return "FAIL" if not self.ok else "WARN" if self.warning else "PASS"
 
     def to_json(self) -> dict[str, Any]:
         """The check as plain JSON."""
         return {
             "name": self.name,
             "ok": self.ok,
+            "warning": self.warning,
             "detail": self.detail,
             "fix": self.fix,
             "server": self.server,
@@ -91,6 +99,11 @@ class Check:
 def passed(name: str, detail: str, server: str | None = None) -> Check:
     """A passed check."""
     return Check(name, True, detail, None, server)
+
+
+def warned(name: str, detail: str, fix: str, server: str | None = None) -> Check:
+    """Not a failure, but something to act on (with how)."""
+    return Check(name, True, detail, fix, server, warning=True)
 
 
 def failed(name: str, detail: str, fix: str, server: str | None = None) -> Check:
@@ -385,7 +398,13 @@ async def discord_checks(
         checks.append(
             failed("intents", f"could not read the application ({exc})", "run doctor again")
         )
-    guilds = await fetch("/users/@me/guilds")
+    try:
+        guilds = await fetch("/users/@me/guilds")
+    except ApiError as exc:
+        checks.append(
+            failed("servers", f"could not list the bot's servers ({exc})", "run the check again")
+        )
+        return checks
     if only_guild is not None:
         guilds = [g for g in guilds if int(g["id"]) == only_guild]
     elif not guilds:
@@ -468,8 +487,17 @@ async def database_checks(db: Database, backup_dir: Path, now: datetime) -> list
     if newest is not None and now - newest.made_at <= backups.RECENT:
         hours = int((now - newest.made_at).total_seconds() // 3600)
         checks.append(passed("backup", f"newest backup {hours} h old: {newest.path.name}"))
+    elif newest is None:
+        checks.append(
+            warned(
+                "backup",
+                f"no backup yet in {backup_dir}",
+                "the running bot makes the first one within a day of starting, then one a day; "
+                "make one now with `rankfile db backups --now`",
+            )
+        )
     else:
-        found = f"the newest is from {newest.made_at:%Y-%m-%d}" if newest else "none yet"
+        found = f"the newest is from {newest.made_at:%Y-%m-%d}"
         checks.append(
             failed(
                 "backup",
@@ -484,9 +512,9 @@ def encryption_check(db_path: Path, key: str | None) -> Check:
     """Whether the database is encrypted at rest; a plain file passes, with how to encrypt it."""
     if key and encryption.is_encrypted(db_path):
         return passed("encryption", "the database and its backups are encrypted (SQLCipher)")
-    return passed(
+    return warned(
         "encryption",
-        "the database is NOT encrypted (readable by the bot's user only): to encrypt it, "
+        "the database is not encrypted (readable by the bot's user only)",
         "install rankfile[encryption], set RANKFILE_DB_KEY and run `rankfile db encrypt`",
     )
 
@@ -511,7 +539,7 @@ async def database_file_checks(
         await db.open()
         checks = [passed("database", f"{db_path} opens"), encryption_check(db_path, key)]
         checks += await database_checks(db, backup_dir, now)
-    except Exception as exc:  # noqa: BLE001 - DatabaseError, or a wrong RANKFILE_DB_KEY
+    except Exception as exc:
         checks = [
             failed(
                 "database",
@@ -526,11 +554,11 @@ async def database_file_checks(
 
 
 def render(checks: Iterable[Check]) -> str:
-    """One line per check for a terminal: PASS/FAIL, the server, what was found, the fix."""
+    """One line per check for a terminal: PASS/WARN/FAIL, the server, what was found, the fix."""
     lines = []
     for c in checks:
         where = f"[{c.server}] " if c.server else ""
-        lines.append(f"{'PASS' if c.ok else 'FAIL'}  {c.name}: {where}{c.detail}")
+        lines.append(f"{c.verdict}  {c.name}: {where}{c.detail}")
         if c.fix:
             lines.append(f"      fix: {c.fix}")
     return "\n".join(lines)

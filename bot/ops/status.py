@@ -29,8 +29,8 @@ START = (
     "updated_at = excluded.updated_at, stopped_at = NULL, last_event_at = NULL, last_event = NULL"
 )
 HEARD = (
-    "UPDATE heartbeat SET last_event_at = ?, last_event = ?, guild_count = ?, updated_at = ? "
-    "WHERE id = 1"
+    "UPDATE heartbeat SET last_event_at = ?, last_event = ?, guild_count = ?, updated_at = ?, "
+    "invalid_requests = ?, sending_paused = ? WHERE id = 1"
 )
 STOP = "UPDATE heartbeat SET stopped_at = ?, updated_at = ? WHERE id = 1"
 GET = "SELECT * FROM heartbeat WHERE id = 1"
@@ -50,12 +50,31 @@ class Heartbeat:
         await self.db.execute(START, (to_db(now), pid, version, to_db(now)))
         self._last_write = None
 
-    async def heard(self, event: str, now: datetime, guild_count: int) -> bool:
-        """Discord said something (`event`): write it down unless we did less than 30 s ago."""
+    async def heard(
+        self,
+        event: str,
+        now: datetime,
+        guild_count: int,
+        *,
+        invalid_requests: int = 0,
+        sending_paused: bool = False,
+    ) -> bool:
+        """Discord said something (`event`): write it down unless we did less than 30 s ago,
+        with the invalid requests of the last 10 minutes and whether sending is paused."""
         if self._last_write is not None and now - self._last_write < self.every:
             return False
         self._last_write = now
-        await self.db.execute(HEARD, (to_db(now), event[:40], guild_count, to_db(now)))
+        await self.db.execute(
+            HEARD,
+            (
+                to_db(now),
+                event[:40],
+                guild_count,
+                to_db(now),
+                invalid_requests,
+                int(sending_paused),
+            ),
+        )
         return True
 
     async def stopped(self, now: datetime) -> None:
@@ -78,6 +97,8 @@ class Status:
     deliveries_pending: int
     oldest_pending_due: datetime | None
     deliveries_failed: int
+    invalid_requests: int
+    sending_paused: bool
     reminders_pending: int
     next_reminder: datetime | None
     last_backup: backups.BackupFile | None
@@ -113,6 +134,8 @@ class Status:
             "deliveries_pending": self.deliveries_pending,
             "deliveries_oldest_pending_due": iso(self.oldest_pending_due),
             "deliveries_failed": self.deliveries_failed,
+            "invalid_requests_10min": self.invalid_requests,
+            "sending_paused": self.sending_paused,
             "reminders_pending": self.reminders_pending,
             "reminders_next_due": iso(self.next_reminder),
             "last_backup": str(self.last_backup.path) if self.last_backup else None,
@@ -140,6 +163,8 @@ async def read(db: Database, now: datetime, backup_dir: Path) -> Status:
         deliveries_pending=pending,
         oldest_pending_due=oldest,
         deliveries_failed=await delivery.failed_total(db),
+        invalid_requests=int(row["invalid_requests"]) if row else 0,
+        sending_paused=bool(row["sending_paused"]) if row else False,
         reminders_pending=await timers.pending_count(db),
         next_reminder=await timers.next_due(db),
         last_backup=backups.latest(backup_dir),
@@ -169,6 +194,11 @@ def problems(
         found.append(
             f"{status.deliveries_pending} deliveries stuck, the oldest due "
             f"{_ago(status.now, status.oldest_pending_due)} ago: read the bot's log"
+        )
+    if status.sending_paused:
+        found.append(
+            f"sending paused: {status.invalid_requests} invalid requests (401, 403, 429) in 10 "
+            "minutes, near Discord's ban at 10,000; it resumes by itself: read the bot's log"
         )
     return found
 
@@ -210,6 +240,8 @@ def render(status: Status) -> str:
         f", the oldest due {_ago(s.now, s.oldest_pending_due)} ago" if s.oldest_pending_due else ""
     )
     lines.append(f"deliveries:  {s.deliveries_pending} pending{due}; {s.deliveries_failed} failed")
+    paused = " (sending paused)" if s.sending_paused else ""
+    lines.append(f"invalid:     {s.invalid_requests} requests refused in 10 min{paused}")
     nxt = f", next due {_when(s.next_reminder)}" if s.next_reminder else ""
     lines.append(f"reminders:   {s.reminders_pending} pending{nxt}")
     if s.last_backup is None:

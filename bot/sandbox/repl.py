@@ -44,7 +44,7 @@ from bot.sandbox.driver import (
     DriverError,
     iter_components,
 )
-from bot.sandbox.fake_discord import (
+from bot.sandbox.fake import (
     EPHEMERAL,
     DemoGuild,
     FakeDiscord,

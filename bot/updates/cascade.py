@@ -7,7 +7,7 @@ now and as it stood 24 and 48 hours after the start; a volunteer who has not con
 24 hours gets one reminder (a timer).
 
 Volunteers are read from the CAT's table (cat_volunteer, migration 0006) directly, so this
-module depends on that table's landed columns only, not on bot/cat.py's functions.
+module depends on that table's landed columns only, not on bot.cat's functions.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import updates
 from bot.core import audit, delivery, timers
 from bot.core.db import Database, from_db, to_db
 from bot.core.errors import NotFound, UserError
 from bot.core.render import Colour, embed, message, truncate
+from bot.updates import model
 
 TALKING_MAX = 500
 REMIND_AFTER = timedelta(hours=24)
@@ -126,7 +126,7 @@ async def audience(db: Database, guild_id: int, update_id: int) -> dict[str, int
     """Per unit code of the update, how many active volunteers a cascade would DM.
 
     UserError when the update concerns no unit or no unit has an active volunteer."""
-    update = await updates.get(db, guild_id, update_id)
+    update = await model.get(db, guild_id, update_id)
     if not update.unit_ids:
         raise UserError(
             f"Update #{update_id} concerns no bargaining unit: a cascade goes to the "
@@ -149,7 +149,9 @@ async def audience(db: Database, guild_id: int, update_id: int) -> dict[str, int
     return counts
 
 
-def dm_message(cascade_id: int, update: updates.Update, points: str, *, reminder: bool = False):  # noqa: ANN201
+def dm_message(
+    cascade_id: int, update: model.Update, points: str, *, reminder: bool = False
+) -> dict[str, Any]:
     """The volunteer's DM: the update, the talking points, the "Reached some" button."""
     head = "Reminder: " if reminder else ""
     text = (
@@ -180,7 +182,7 @@ async def start(
     points = clean_points(points)
     async with db.transaction():
         counts = await audience(db, guild_id, update_id)
-        update = await updates.get(db, guild_id, update_id)
+        update = await model.get(db, guild_id, update_id)
         cascade_id = await db.execute(INSERT, (guild_id, update_id, points, to_db(now), actor_id))
         rows = await db.fetchall(
             VOLUNTEERS, {"guild": guild_id, "units": json.dumps(list(update.unit_ids))}
@@ -252,7 +254,7 @@ async def fire_reminder(db: Database, timer: timers.Timer, now: datetime) -> Non
     users = [r[0] for r in await db.fetchall(UNCONFIRMED, (cascade.id,))]
     if not users:
         return
-    update = await updates.get(db, timer.guild_id, cascade.update_id)
+    update = await model.get(db, timer.guild_id, cascade.update_id)
     await db.execute(MARK_REMINDED, (to_db(now), cascade.id))
     await delivery.enqueue(
         db,

@@ -15,11 +15,11 @@ from typing import Any
 
 import yaml
 
-from bot import updates
 from bot.core import audit
 from bot.core.db import Database, from_db, to_db
 from bot.core.errors import NotFound, UserError
 from bot.core.render import Colour, embed, truncate
+from bot.updates import model
 
 KINDS = ("added", "changed", "removed")
 ITEMS_MAX = 60
@@ -174,7 +174,7 @@ async def import_summary(
     (audited); nothing is saved when any field is bad."""
     title, items = parse(text)
     async with db.transaction():
-        update = await updates.get(db, guild_id, update_id)
+        update = await model.get(db, guild_id, update_id)
         if update.retracted:
             raise UserError(f"Update #{update_id} was retracted: attach the summary to another.")
         await db.execute(UPSERT, (update_id, guild_id, title, to_db(now), actor_id))
@@ -228,7 +228,7 @@ def chunks(text: str, size: int = FIELD_MAX) -> list[str]:
     return out
 
 
-def overview_embed(update: updates.Update, summary: Summary) -> dict[str, Any]:
+def overview_embed(update: model.Update, summary: Summary) -> dict[str, Any]:
     """`/updates changes ID`: counts by kind and the articles."""
     counts = summary.counts()
     head = " · ".join(f"{counts[k]} {k}" for k in KINDS)
@@ -278,7 +278,7 @@ def pages(summary: Summary) -> list[tuple[str, int, int]]:
     return out
 
 
-def markdown(update: updates.Update, summary: Summary) -> str:
+def markdown(update: model.Update, summary: Summary) -> str:
     """The whole comparison as a Markdown document (`format: file`)."""
     counts = summary.counts()
     lines = [

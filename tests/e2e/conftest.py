@@ -22,7 +22,7 @@ from bot.core.clock import ManualClock
 from bot.core.config import Settings
 from bot.glue.app import Rankfile
 from bot.sandbox.driver import Driver
-from bot.sandbox.fake_discord import FakeDiscord
+from bot.sandbox.fake import FakeDiscord
 from tests.support import T0
 
 
@@ -42,7 +42,7 @@ class Rig:
         return self.driver.bot  # type: ignore[return-value]
 
     @property
-    def db(self):  # noqa: ANN201
+    def db(self):
         """The running bot's database."""
         return self.bot.db
 

@@ -12,7 +12,7 @@ from bot import subscriptions
 from bot.core import audit
 from bot.sandbox import repl as sandbox
 from bot.sandbox.driver import DriverError
-from bot.sandbox.fake_discord import SEND_MESSAGES, VIEW_CHANNEL
+from bot.sandbox.fake import SEND_MESSAGES, VIEW_CHANNEL
 from tests.support import T0
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "announce.txt"

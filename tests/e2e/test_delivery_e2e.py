@@ -16,7 +16,7 @@ from bot.core import delivery, render
 from bot.core.clock import ManualClock
 from bot.core.delivery import Target
 from bot.glue.delivery_worker import MAX_ATTEMPTS
-from bot.sandbox.fake_discord import VIEW_CHANNEL
+from bot.sandbox.fake import VIEW_CHANNEL
 from tests.e2e.conftest import Rig, bot_factory
 from tests.support import T0
 

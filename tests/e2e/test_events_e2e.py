@@ -131,16 +131,16 @@ async def test_restart_fires_pending_once_and_missed_by_the_rule(rig):
     rig.clock.set(NOON_JULY_13 - timedelta(hours=21))
     await rig.driver.start()
     await rig.idle()
-    late = [t for t in await events.reminders(rig.db, event_id) if t.state == "fired"]
+    late = [t for t in await events.reminder_timers(rig.db, event_id) if t.state == "fired"]
     assert len(late) == 1 and late[0].late
     await rig.restart()
-    assert [t.state for t in await events.reminders(rig.db, event_id)] == ["fired", "pending"]
+    assert [t.state for t in await events.reminder_timers(rig.db, event_id)] == ["fired", "pending"]
     # Down across the 1-hour reminder and the start: missed, not sent.
     await rig.driver.stop()
     rig.clock.set(NOON_JULY_13 + timedelta(minutes=5))
     await rig.driver.start()
     await rig.idle()
-    states = [t.state for t in await events.reminders(rig.db, event_id)]
+    states = [t.state for t in await events.reminder_timers(rig.db, event_id)]
     assert states == ["fired", "missed"]
     shown = await org(rig, f"/event reminders id: {event_id}")
     assert "missed" in shown.text and "(late)" in shown.text
@@ -160,7 +160,9 @@ async def test_edit_moves_reminders_and_scheduled_event_cancel_tells_everyone(ri
     edited = await org(rig, f"/event edit id: {event_id} start: July 20 noon")
     [patch] = edited.find("PATCH", SE_ONE)
     assert patch.json["scheduled_start_time"].startswith("2024-07-20T19:00:00")
-    pending = [t.due_at for t in await events.reminders(rig.db, event_id) if t.state == "pending"]
+    pending = [
+        t.due_at for t in await events.reminder_timers(rig.db, event_id) if t.state == "pending"
+    ]
     moved = datetime(2024, 7, 20, 19, 0, tzinfo=UTC)
     assert pending == [
         moved - timedelta(days=7),
@@ -185,7 +187,7 @@ async def test_deadline_and_reminder_offsets_changed(rig):
     event_id = int(saved.text.split("event #")[1].split(".")[0])
     changed = await org(rig, f"/event reminders id: {event_id} offsets: 2d, 6h")
     assert "2 reminders pending" in changed.text
-    due = [t.due_at for t in await events.reminders(rig.db, event_id) if t.state == "pending"]
+    due = [t.due_at for t in await events.reminder_timers(rig.db, event_id) if t.state == "pending"]
     end_of_31 = datetime(2024, 8, 1, 6, 59, tzinfo=UTC)  # 23:59 PDT
     assert due == [end_of_31 - timedelta(days=2), end_of_31 - timedelta(hours=6)]
     bad = await org(rig, f"/event reminders id: {event_id} offsets: open")

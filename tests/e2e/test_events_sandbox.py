@@ -33,7 +33,7 @@ async def test_events_script_output(tmp_path):
     add = "/event session add id: 5 start: July 17 6pm end: July 17 7:30pm place: https://zoom.us/j/777"
     assert "Session 2 added" in text[("erin", add)]
     assert "You're down for" in text[("alice", "click Maybe")]  # the DM with the .ics
-    review = text[("erin", "/townhall review event: 5")]
+    review = text[("erin", "/townhall-run review event: 5")]
     assert (
         json.dumps("▲ 1 · anonymous")[1:-1] in review
         and "Will the evening session be recorded?" in review

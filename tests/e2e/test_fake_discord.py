@@ -18,7 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.sandbox.driver import Driver, DriverError
-from bot.sandbox.fake_discord import EPHEMERAL, FakeDiscord
+from bot.sandbox.fake import EPHEMERAL, FakeDiscord
 
 NONE = discord.AllowedMentions.none()
 
@@ -432,10 +432,10 @@ async def test_gateway_drop_and_resume(fake: FakeDiscord, driver: Driver) -> Non
 
 
 async def test_missing_spec_is_skipped_with_one_warning(monkeypatch, tmp_path: Path) -> None:
-    import bot.sandbox.fake_discord as fd
+    from bot.sandbox.fake import spec
 
     monkeypatch.setenv("RANKFILE_DISCORD_SPEC", str(tmp_path / "absent.json"))
-    monkeypatch.setattr(fd, "_SPEC_WARNED", False)
+    monkeypatch.setattr(spec, "_SPEC_WARNED", False)
     f = FakeDiscord()
     with pytest.warns(UserWarning, match="not validated"):
         await f.start()

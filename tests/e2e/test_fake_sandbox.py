@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-from bot.sandbox.fake_discord import DemoGuild, FakeDiscord
+from bot.sandbox.fake import DemoGuild, FakeDiscord
 from bot.sandbox.repl import parse_duration, run_sandbox
 from tests.e2e.test_fake_discord import build_bot
 

@@ -68,7 +68,7 @@ async def test_export_sends_every_declared_column_to_the_member_only(rig):
     data = attached_json(r)
     assert data["member_id"] == str(alice)
     params = {"user": alice, "guild": rig.demo.guild_id}
-    for use in privacy.DECLARATION:
+    for use in privacy.declared():
         held = await rows_of(rig.db, use, params)
         if use.table != "privacy_guild":  # she did not close the campaign nor acknowledge
             assert held, use.name
@@ -87,19 +87,20 @@ async def test_delete_asks_first_then_leaves_only_anonymous_counts(rig):
     assert r.ephemeral and "cannot be undone" in r.text
     # Cancel changes nothing.
     await rig.click("alice", "Cancel")
-    assert await rows_of(rig.db, privacy.DECLARATION[2], params)  # cat_volunteer still there
-    tables = {u.table for u in privacy.DECLARATION}
+    roster = next(u for u in privacy.declared() if u.name == "cat_volunteer")
+    assert await rows_of(rig.db, roster, params)  # still there
+    tables = {u.table for u in privacy.declared()}
     before = {t: await count(rig.db, t) for t in tables}
     await rig.command("alice", "/privacy delete")
     done = await rig.click("alice", "Delete my data")
     assert "no longer holds anything" in done.text
-    for use in privacy.DECLARATION:
+    for use in privacy.declared():
         assert await rows_of(rig.db, use, params) == [], use.name
     after = {t: await count(rig.db, t) for t in tables}
-    for use in privacy.DECLARATION:
+    for use in privacy.declared():
         if use.on_delete == privacy.DELETE:
             assert after[use.table] < before[use.table], use.name
-        elif use.table not in {u.table for u in privacy.DECLARATION if u.on_delete == "delete"}:
+        elif use.table not in {u.table for u in privacy.declared() if u.on_delete == "delete"}:
             assert after[use.table] >= before[use.table], use.name  # anonymised: counts kept
     q = await rig.db.fetchone(
         "SELECT author_id, anonymous FROM committee_question WHERE text = ?",

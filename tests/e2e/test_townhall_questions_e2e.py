@@ -7,7 +7,10 @@ from __future__ import annotations
 import csv
 import io
 
-from bot.events import townhall_questions as tq
+import pytest
+
+from bot.events import questions as tq
+from bot.sandbox.driver import DriverError
 
 
 async def _town_hall(rig):
@@ -57,20 +60,20 @@ async def test_ask_upvote_order_answer_merge_export_recap(rig):
     assert "taken back (0)" in back.text
     assert await rig.db.fetchval("SELECT count(*) FROM townhall_upvote") == 2
     # Organizers see them ordered by votes; the anonymous one has no author anywhere.
-    review = await rig.command("carol", f"/townhall review event: {event_id}")
+    review = await rig.command("carol", f"/townhall-run review event: {event_id}")
     text = review.text
     assert text.index("#2 · ▲ 2") < text.index("#1 · ▲ 0")
     alice, bob = rig.demo.user("alice"), rig.demo.user("bob")
     assert "#2 · ▲ 2 · anonymous" in text and f"#1 · ▲ 0 · <@{alice}>" in text
     assert str(bob) not in text
-    merged = await rig.command("carol", "/townhall merge question: 3 into: 1")
+    merged = await rig.command("carol", "/townhall-run merge question: 3 into: 1")
     assert "merged into #1" in merged.text
     answered = await rig.command(
-        "carol", "/townhall answer question: 1 answer: No: premiums are frozen through 2027."
+        "carol", "/townhall-run answer question: 1 answer: No: premiums are frozen through 2027."
     )
     assert "marked answered" in answered.text
-    await rig.command("carol", "/townhall answer question: 2 answer: Night premiums rise 4%.")
-    exported = await rig.command("carol", f"/townhall export event: {event_id}")
+    await rig.command("carol", "/townhall-run answer question: 2 answer: Night premiums rise 4%.")
+    exported = await rig.command("carol", f"/townhall-run export event: {event_id}")
     [req] = [q for q in exported.requests if q.files]
     name, data = req.files[0]
     rows = list(csv.DictReader(io.StringIO(data.decode())))
@@ -80,7 +83,7 @@ async def test_ask_upvote_order_answer_merge_export_recap(rig):
     # The recap: an update, and a DM to each asker whose question was answered.
     recap = await rig.command(
         "carol",
-        f"/townhall recap event: {event_id} text: We covered premiums and the MOA. "
+        f"/townhall-run recap event: {event_id} text: We covered premiums and the MOA. "
         "links: https://example.org/recording",
     )
     assert recap.ephemeral and "Recap posted" in recap.text, recap.text
@@ -104,9 +107,14 @@ async def test_question_refusals(rig):
     )
     assert long.ephemeral and "the most is 1000" in long.text
     member = await rig.command(
-        "alice", f"/townhall review event: {event_id}", ignore_default_permissions=True
+        "alice", f"/townhall-run review event: {event_id}", ignore_default_permissions=True
     )
     assert member.ephemeral and "organizer" in member.text
-    member_export = await rig.command("alice", f"/townhall export event: {event_id}")
+    # /townhall-run is hidden from members, and refused at run time when forced.
+    with pytest.raises(DriverError, match="hidden"):
+        await rig.command("alice", f"/townhall-run export event: {event_id}")
+    member_export = await rig.command(
+        "alice", f"/townhall-run export event: {event_id}", ignore_default_permissions=True
+    )
     assert member_export.ephemeral and "organizer" in member_export.text
     assert await rig.db.fetchval("SELECT count(*) FROM townhall_question") == 0

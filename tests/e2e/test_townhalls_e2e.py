@@ -10,7 +10,6 @@ import icalendar
 
 from bot import events
 from bot.core import units
-from bot.events import townhalls
 
 SE = "/guilds/{guild_id}/scheduled-events"
 SE_ONE = "/guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}"
@@ -138,7 +137,7 @@ async def test_rsvp_reminder_sequence_not_going_stops_changing_session_moves(rig
     assert _dm_to(now, rig, "dave") == []
     # The evening session is in a hall: no "starting now" for it.
     rsvp_timers = await rig.db.fetchall(
-        "SELECT payload FROM timer WHERE kind = ? AND state = 'pending'", (townhalls.RSVP_TIMER,)
+        "SELECT payload FROM timer WHERE kind = ? AND state = 'pending'", (events.RSVP_TIMER,)
     )
     assert rsvp_timers == []
 
@@ -207,13 +206,13 @@ async def test_weekly_meeting_across_dst_one_scheduled_event_per_occurrence(rig)
 
 
 async def test_monthly_rule_keeps_the_nth_weekday(rig):
-    rule = townhalls.make_rule(
+    rule = events.make_rule(
         "monthly",
         datetime(2024, 10, 8, 19, 0, tzinfo=UTC),  # 2nd Tuesday of October, noon PDT
         datetime(2024, 10, 8, 20, 0, tzinfo=UTC),
         "America/Los_Angeles",
     )
-    got = [townhalls.occurrence(rule, i)[0] for i in range(4)]
+    got = [events.occurrence(rule, i)[0] for i in range(4)]
     assert got == [
         datetime(2024, 10, 8, 19, 0, tzinfo=UTC),
         datetime(2024, 11, 12, 20, 0, tzinfo=UTC),  # 2nd Tuesday, noon PST

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 
-from bot import updates
+import pytest
+
+from bot import tracker, updates
 from bot.core import guild_settings, units
 from bot.core.charts import PNG_SIGNATURE
+from bot.sandbox.driver import DriverError
 
 AS_ORGANIZER = {"ignore_default_permissions": True}
 
@@ -14,6 +17,7 @@ AS_ORGANIZER = {"ignore_default_permissions": True}
 async def _demo(rig):
     await units.load_demo(rig.db, rig.demo.guild_id, rig.clock.now())
     await updates.load_demo(rig.db, rig.demo.guild_id, rig.clock.now())
+    await tracker.load_demo(rig.db, rig.demo.guild_id, rig.clock.now())
 
 
 async def test_totals_and_days_to_details_from_the_demo_timeline(rig):
@@ -33,7 +37,7 @@ async def test_waiting_days_move_with_the_clock(rig):
     await units.load_demo(rig.db, rig.demo.guild_id, rig.clock.now())
     r = await rig.command(
         "carol",
-        "/tracker set unit: 600 status: tentative_agreement note: TA reached!",
+        "/tracker-edit set unit: 600 status: tentative_agreement note: TA reached!",
         **AS_ORGANIZER,
     )
     assert "is now at **Tentative agreement**" in r.text and "Update #1" in r.text
@@ -52,21 +56,25 @@ async def test_waiting_days_move_with_the_clock(rig):
 async def test_set_refuses_backwards_without_force_and_members(rig):
     await units.load_demo(rig.db, rig.demo.guild_id, rig.clock.now())
     await rig.command(
-        "carol", "/tracker set unit: 700 status: ratified post_update: False", **AS_ORGANIZER
+        "carol", "/tracker-edit set unit: 700 status: ratified post_update: False", **AS_ORGANIZER
     )
-    r = await rig.command("carol", "/tracker set unit: 700 status: negotiating", **AS_ORGANIZER)
+    r = await rig.command(
+        "carol", "/tracker-edit set unit: 700 status: negotiating", **AS_ORGANIZER
+    )
     assert r.ephemeral and "would move it back" in r.text and "force" in r.text
-    r = await rig.command("carol", "/tracker set unit: 999 status: negotiating", **AS_ORGANIZER)
+    r = await rig.command(
+        "carol", "/tracker-edit set unit: 999 status: negotiating", **AS_ORGANIZER
+    )
     assert "No bargaining unit `999`" in r.text
     r = await rig.command(
         "carol",
-        "/tracker set unit: 700 status: negotiating force: True date: March 18",
+        "/tracker-edit set unit: 700 status: negotiating force: True date: March 18",
         **AS_ORGANIZER,
     )
     assert "In negotiations" in r.text and "2024" in r.text
-    r = await rig.command("alice", "/tracker set unit: 700 status: ratified", **AS_ORGANIZER)
+    r = await rig.command("alice", "/tracker-edit set unit: 700 status: ratified", **AS_ORGANIZER)
     assert r.ephemeral and "organizer" in r.text
-    r = await rig.command("alice", "/tracker units add code: 1 name: Mine", **AS_ORGANIZER)
+    r = await rig.command("alice", "/tracker-edit units add code: 1 name: Mine", **AS_ORGANIZER)
     assert "organizer" in r.text
     choices = await rig.autocomplete("alice", "/tracker show unit: cinemat")
     assert [c["value"] for c in choices] == ["600"]
@@ -75,13 +83,15 @@ async def test_set_refuses_backwards_without_force_and_members(rig):
 async def test_units_add_edit_remove(rig):
     r = await rig.command(
         "carol",
-        "/tracker units add code: 999 name: Local 999 Testers member_count: 40",
+        "/tracker-edit units add code: 999 name: Local 999 Testers member_count: 40",
         **AS_ORGANIZER,
     )
     assert "Added **Local 999 Testers**" in r.text
-    r = await rig.command("carol", "/tracker units edit unit: 999 member_count: 45", **AS_ORGANIZER)
+    r = await rig.command(
+        "carol", "/tracker-edit units edit unit: 999 member_count: 45", **AS_ORGANIZER
+    )
     assert "Saved" in r.text
-    r = await rig.command("carol", "/tracker units remove unit: 999", **AS_ORGANIZER)
+    r = await rig.command("carol", "/tracker-edit units remove unit: 999", **AS_ORGANIZER)
     assert "Removed" in r.text
     r = await rig.command("alice", "/tracker show")
     assert "No bargaining units yet" in r.text
@@ -99,7 +109,7 @@ async def test_chart_is_a_png_attachment(rig):
     assert image.imread(io.BytesIO(data), format="png").ndim == 3
 
 
-# -- issue 11: withheld details, silence noticed -------------------------------------------
+# -- withheld details, silence noticed -----------------------------------------------------
 
 
 def _committee_posts(rig, needle, committee=None):
@@ -110,30 +120,38 @@ def _committee_posts(rig, needle, committee=None):
 async def test_withheld_details_with_reason_history_and_overdue_days(rig):
     await units.load_demo(rig.db, rig.demo.guild_id, rig.clock.now())
     await rig.command(
-        "carol", "/tracker set unit: 600 status: tentative_agreement post_update: False",
+        "carol", "/tracker-edit set unit: 600 status: tentative_agreement post_update: False",
         **AS_ORGANIZER,
     )  # fmt: skip
     r = await rig.command(
-        "carol", "/tracker withheld unit: 600 reason: later expected: July 1 2024", **AS_ORGANIZER
+        "carol",
+        "/tracker-edit withheld unit: 600 reason: later expected: July 1 2024",
+        **AS_ORGANIZER,
     )
     assert r.ephemeral and "already passed" in r.text
     r = await rig.command(
-        "carol", "/tracker withheld unit: 600 reason: ' ' expected: August 1 2024", **AS_ORGANIZER
+        "carol",
+        "/tracker-edit withheld unit: 600 reason: ' ' expected: August 1 2024",
+        **AS_ORGANIZER,
     )
     assert r.ephemeral and "Say why" in r.text
     r = await rig.command(
-        "carol", "/tracker withheld unit: 700 reason: x expected: August 1 2024", **AS_ORGANIZER
+        "carol",
+        "/tracker-edit withheld unit: 700 reason: x expected: August 1 2024",
+        **AS_ORGANIZER,
     )
     assert "no tentative agreement" in r.text
     assert await rig.db.fetchval("SELECT count(*) FROM withheld_details") == 0
     r = await rig.command(
-        "alice", "/tracker withheld unit: 600 reason: x expected: August 1 2024", **AS_ORGANIZER
+        "alice",
+        "/tracker-edit withheld unit: 600 reason: x expected: August 1 2024",
+        **AS_ORGANIZER,
     )
     assert r.ephemeral and "organizer" in r.text
 
     r = await rig.command(
         "carol",
-        "/tracker withheld unit: 600 reason: other locals are still at the table "
+        "/tracker-edit withheld unit: 600 reason: other locals are still at the table "
         "expected: August 1 2024",
         **AS_ORGANIZER,
     )
@@ -146,7 +164,7 @@ async def test_withheld_details_with_reason_history_and_overdue_days(rig):
     rig.clock.advance(days=18)  # July 28
     r = await rig.command(
         "carol",
-        "/tracker withheld unit: 600 reason: general negotiations continue "
+        "/tracker-edit withheld unit: 600 reason: general negotiations continue "
         "expected: August 15 2024",
         **AS_ORGANIZER,
     )
@@ -165,7 +183,7 @@ async def test_withheld_details_with_reason_history_and_overdue_days(rig):
     rows = await rig.db.fetchall("SELECT * FROM withheld_date_change")
     assert len(rows) == 1  # the first date is kept, not overwritten
     await rig.command(
-        "carol", "/tracker set unit: 600 status: summary_released post_update: False",
+        "carol", "/tracker-edit set unit: 600 status: summary_released post_update: False",
         **AS_ORGANIZER,
     )  # fmt: skip
     r = await rig.command("alice", "/tracker show")
@@ -179,7 +197,7 @@ async def test_silence_nudge_on_day_7_once_then_a_no_news_update(rig):
     await guild_settings.update(
         rig.db, rig.demo.guild_id, None, rig.clock.now(), committee_channel_id=committee
     )
-    await rig.command("carol", "/tracker set unit: 600 status: negotiating", **AS_ORGANIZER)
+    await rig.command("carol", "/tracker-edit set unit: 600 status: negotiating", **AS_ORGANIZER)
     await rig.settle()
     r = await rig.command("alice", "/tracker show")
     assert "**600** · In negotiations" in r.text and "last update today" in r.text
@@ -224,7 +242,7 @@ async def test_silence_days_is_a_setup_option(rig):
     assert r.ephemeral and (await guild_settings.get(rig.db, rig.demo.guild_id)).silence_days == 7
     r = await rig.command("erin", "/setup silence days: 3")
     assert r.ephemeral and "Saved" in r.text
-    await rig.command("carol", "/tracker set unit: 700 status: negotiating", **AS_ORGANIZER)
+    await rig.command("carol", "/tracker-edit set unit: 700 status: negotiating", **AS_ORGANIZER)
     rig.clock.advance(days=2, hours=23)
     await rig.settle()
     assert _committee_posts(rig, "Silence") == []
@@ -236,16 +254,21 @@ async def test_silence_days_is_a_setup_option(rig):
 
 async def test_proposals_whose_move_and_last_exchange(rig):
     await units.load_demo(rig.db, rig.demo.guild_id, rig.clock.now())
-    r = await rig.command("alice", "/tracker proposal add unit: 600 title: Wages move: union")
+    # Members don't see /tracker-edit; forced past Discord's hiding, the role check refuses.
+    with pytest.raises(DriverError, match="hidden"):
+        await rig.command("alice", "/tracker-edit proposal add unit: 600 title: Wages move: union")
+    r = await rig.command(
+        "alice", "/tracker-edit proposal add unit: 600 title: Wages move: union", **AS_ORGANIZER
+    )
     assert r.ephemeral and "organizer" in r.text
     r = await rig.command(
         "carol",
-        "/tracker proposal add unit: 600 title: AI protections move: employer date: July 1",
+        "/tracker-edit proposal add unit: 600 title: AI protections move: employer date: July 1",
         **AS_ORGANIZER,
     )
     assert "Added proposal #1" in r.text
     await rig.command(
-        "carol", "/tracker proposal add unit: 600 title: Wages move: union note: 3% asked",
+        "carol", "/tracker-edit proposal add unit: 600 title: Wages move: union note: 3% asked",
         **AS_ORGANIZER,
     )  # fmt: skip
     r = await rig.command("alice", "/tracker proposals unit: 600")
@@ -254,11 +277,11 @@ async def test_proposals_whose_move_and_last_exchange(rig):
     )
     assert "**Wages** · the union's move · last exchange July 10, 2024 (today)" in r.text
     rig.clock.advance(days=2)
-    r = await rig.command("carol", "/tracker proposal set id: 1 move: union", **AS_ORGANIZER)
+    r = await rig.command("carol", "/tracker-edit proposal set id: 1 move: union", **AS_ORGANIZER)
     assert "now the union's move" in r.text
-    await rig.command("carol", "/tracker proposal close id: 2 outcome: Agreed", **AS_ORGANIZER)
+    await rig.command("carol", "/tracker-edit proposal close id: 2 outcome: Agreed", **AS_ORGANIZER)
     r = await rig.command("alice", "/tracker proposals unit: 600")
     assert "the union's move · last exchange July 12, 2024 (today)" in r.text
     assert "Wages" not in r.text and "1 open item" in r.text
-    r = await rig.command("carol", "/tracker proposal close id: 2", **AS_ORGANIZER)
+    r = await rig.command("carol", "/tracker-edit proposal close id: 2", **AS_ORGANIZER)
     assert r.ephemeral and "already closed" in r.text

@@ -44,7 +44,7 @@ async def _vote(rig):
 
 async def test_two_windows_reminders_paused_i_voted_turnout_flags_deleted(rig):
     event_id = await _vote(rig)
-    due = [t.due_at for t in await events.reminders(rig.db, event_id) if t.state == "pending"]
+    due = [t.due_at for t in await events.reminder_timers(rig.db, event_id) if t.state == "pending"]
     # At each opening and 3 hours before the final close; 1 day before falls between the
     # windows (July 15 11pm PDT): paused, not sent.
     assert due == [OPEN_1, OPEN_2, CLOSE_2 - timedelta(hours=3)]

@@ -13,17 +13,22 @@ from tests.hardening.harness import SyncRig
 
 @pytest.fixture(scope="session", autouse=True)
 def capture_logs() -> Iterator[logscan.Capture]:
-    """Every log line of the hardening session, scanned by test_zz_log_scan.py."""
+    """Every log line of the hardening session, scanned when the session ends: a token or a
+    member's id or text in any of them fails the run (an error at the last test's teardown)."""
     root = logging.getLogger()
     root.addHandler(logscan.CAPTURE)
     # INFO, as the bot logs in production (bot.logs), so the scan sees what an operator keeps.
     levels = {n: logging.getLogger(n).level for n in ("rankfile", "discord")}
     for name in levels:
         logging.getLogger(name).setLevel(logging.INFO)
-    yield logscan.CAPTURE
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
-    root.removeHandler(logscan.CAPTURE)
+    try:
+        yield logscan.CAPTURE
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+        root.removeHandler(logscan.CAPTURE)
+    hits = logscan.scan()
+    assert hits == [], "\n".join(hits[:20])
 
 
 @pytest.fixture(autouse=True)

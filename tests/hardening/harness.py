@@ -26,7 +26,7 @@ from bot.core.clock import ManualClock
 from bot.core.render import Limits, embed_length
 from bot.glue.permissions import Access, access_of
 from bot.sandbox.driver import BUTTON, Driver, iter_components
-from bot.sandbox.fake_discord import EPHEMERAL, FakeDiscord, RecordedRequest
+from bot.sandbox.fake import EPHEMERAL, FakeDiscord, RecordedRequest
 from tests.e2e.conftest import bot_factory
 from tests.support import T0
 
@@ -365,7 +365,7 @@ def dump_tables(db_path: Path, *, skip: tuple[str, ...] = ()) -> dict[str, list[
             if name in skip or name in fts or any(name.startswith(f + "_") for f in fts):
                 continue
             out[name] = sorted(
-                conn.execute(f'SELECT * FROM "{name}"').fetchall(),  # noqa: S608 - names from schema
+                conn.execute(f'SELECT * FROM "{name}"').fetchall(),
                 key=repr,
             )
         return out

@@ -1,8 +1,9 @@
 """Capture every log line of the hardening session and scan it for secrets and personal data.
 
 Secrets are the bot tokens of every fake the session started; personal data is every value
-of every column bot.privacy.DECLARATION says holds a member's id or text (the CAT roster,
-who asked what, anonymous questions' authors...), read from each rig's database at the end.
+of every column the members' data declaration (`bot.privacy.declared()`) says holds a
+member's id or text (the CAT roster, who asked what, anonymous questions' authors...), read
+from each rig's database at the end.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Capture(logging.Handler):
             return
         try:
             text = record.getMessage()
-        except Exception:  # noqa: BLE001 - a bad format string is still a line to scan
+        except Exception:
             text = str(record.msg)
         if record.exc_info and record.exc_info[1] is not None:
             text += "\n" + "".join(traceback.format_exception(*record.exc_info))
@@ -48,18 +49,18 @@ def register(db_path: Path, token: str) -> None:
 
 def personal_values(db_path: Path) -> set[str]:
     """Every declared member id and member text in one database (short texts left out)."""
-    from bot.privacy import DECLARATION
+    from bot import privacy
 
     found: set[str] = set()
     if not db_path.exists():
         return found
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        for use in DECLARATION:
+        for use in privacy.declared():
             for personal in use.columns:
                 try:
                     rows = conn.execute(
-                        f'SELECT DISTINCT "{personal.column}" FROM "{use.table}"'  # noqa: S608
+                        f'SELECT DISTINCT "{personal.column}" FROM "{use.table}"'
                     ).fetchall()
                 except sqlite3.Error:
                     continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.sandbox.fake_discord import EPHEMERAL, RecordedRequest
+from bot.sandbox.fake import EPHEMERAL, RecordedRequest
 from tests.hardening.harness import wire_problems
 
 

@@ -1,4 +1,4 @@
--- 0013_faq_gaps.sql: the FAQ learns members' words (issue 20).
+-- 0014_faq_gaps.sql: the FAQ learns members' words (issue 20).
 
 -- A server's own synonyms for the search: members say `term` where the FAQ says `means`
 -- (bot/faq/thesaurus.py; the shipped thesaurus is data/faq_thesaurus.yaml). Organizers' words,

@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import events
-from bot.core import audit, timeparse
+from bot import updates
+from bot.core import audit, timeparse, units
 from bot.core.db import Database, from_db, to_db
 from bot.core.delivery import Target, enqueue
 from bot.core.errors import Conflict, NotFound, UserError
 from bot.core.render import embed, message, truncate
+from bot.events import model
+from bot.events.model import Event
 
 log = logging.getLogger("rankfile.townhall")
 
@@ -108,11 +110,11 @@ def clean_question(text: str | None) -> str:
     return cleaned
 
 
-async def _town_hall(db: Database, event_id: int, guild_id: int | None) -> events.Event:
+async def _town_hall(db: Database, event_id: int, guild_id: int | None) -> Event:
     event = (
-        await events.get(db, guild_id, event_id)
+        await model.get(db, guild_id, event_id)
         if guild_id is not None
-        else await events.get_any(db, event_id)
+        else await model.get_any(db, event_id)
     )
     if event.kind != "townhall":
         raise UserError(f"#{event_id} is not a town hall: questions are for town halls.")
@@ -229,7 +231,7 @@ async def merge(
     return await get(db, into_id)
 
 
-def export_csv(event: events.Event, questions: list[Question], names: dict[int, str]) -> bytes:
+def export_csv(event: Event, questions: list[Question], names: dict[int, str]) -> bytes:
     """The ordered list as CSV (rank, votes, state, question, asked by, answer); anonymous
     questions have an empty author."""
     out = io.StringIO()
@@ -242,7 +244,7 @@ def export_csv(event: events.Event, questions: list[Question], names: dict[int, 
 
 
 def question_embed(
-    event: events.Event, questions: list[Question], *, organizer: bool, names: dict[int, str]
+    event: Event, questions: list[Question], *, organizer: bool, names: dict[int, str]
 ) -> dict[str, Any]:
     """The questions as a list; organizers also see authors of questions not asked anonymously."""
     fields = []
@@ -288,8 +290,6 @@ async def recap(
     """Post the recap as an update linked to the event (bot.updates.publish), with the
     answers to the top questions; DM each asker whose question was answered. Returns the
     update and how many askers were told."""
-    from bot import updates
-
     body = (text or "").strip()
     if not body:
         raise UserError("The recap is empty: say what was covered.")
@@ -308,8 +308,6 @@ async def recap(
                 parts.append(f"**Q:** {truncate(q.text, 200)}\n**A:** {said}")
         when = timeparse.discord_timestamp(event.starts_at, "D")
         parts.append(f"_Recap of event #{event.id} ({when})._")
-        from bot.core import units
-
         codes = [(await units.get(db, guild_id, u)).code for u in event.unit_ids]
         draft = await updates.make_draft(
             db,

@@ -1,5 +1,5 @@
-"""/townhall: questions in advance for a town hall (members ask and upvote; organizers
-review, answer, merge, export) and the recap after it."""
+"""/townhall: questions in advance for a town hall (members ask and upvote); /townhall-run
+(organizers, hidden from members): review, answer, merge, export, and the recap after it."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from discord.ext import commands
 
 from bot import events
 from bot.core.render import Colour, embed
-from bot.events import townhall_questions as tq
+from bot.events import questions as tq
 from bot.glue import ui
 from bot.glue.app import Rankfile
-from bot.glue.permissions import Access, requires
+from bot.glue.permissions import HIDDEN_BEHIND, Access, requires
+from cogs.events.components import view_from_rows
 
 log = logging.getLogger("rankfile.townhall")
 
@@ -35,17 +36,11 @@ def _names(interaction: discord.Interaction, questions: list[tq.Question]) -> di
     return found
 
 
-def _rows_view(rows: list[dict[str, Any]]) -> discord.ui.View | None:
-    from cogs.events import view_from_rows
-
-    return view_from_rows(rows)
-
-
 async def _member_list(bot: Rankfile, event: events.Event) -> tuple[dict, discord.ui.View | None]:
     questions = await tq.ordered(bot.db, event.id)
     shown = [q for q in questions if q.state != "merged"]
     listing = tq.question_embed(event, shown, organizer=False, names={})
-    return listing, _rows_view(tq.upvote_buttons(shown))
+    return listing, view_from_rows(tq.upvote_buttons(shown))
 
 
 class AskModal(ui.Modal):
@@ -155,7 +150,13 @@ class Townhall(commands.Cog):
     """Questions in advance and the recap."""
 
     townhall = app_commands.Group(
-        name="townhall", description="Questions for town halls, and their recaps", guild_only=True
+        name="townhall", description="Questions for town halls, in advance", guild_only=True
+    )
+    run = app_commands.Group(
+        name="townhall-run",
+        description="Review, answer and merge town hall questions; the recap (organizers)",
+        default_permissions=HIDDEN_BEHIND[Access.ORGANIZER],
+        guild_only=True,
     )
 
     def __init__(self, bot: Rankfile) -> None:
@@ -199,7 +200,7 @@ class Townhall(commands.Cog):
         listing, view = await _member_list(self.bot, found)
         await ui.reply(interaction, embeds=[listing], view=view, ephemeral=True)
 
-    @townhall.command(name="review", description="Questions ordered by votes (organizers)")
+    @run.command(name="review", description="Questions ordered by votes (organizers)")
     @app_commands.describe(event="The town hall's number")
     @requires(Access.ORGANIZER)
     async def review(self, interaction: discord.Interaction, event: int) -> None:
@@ -210,7 +211,7 @@ class Townhall(commands.Cog):
         )
         await ui.reply(interaction, embeds=[listing], ephemeral=True)
 
-    @townhall.command(name="answer", description="Mark a question answered (organizers)")
+    @run.command(name="answer", description="Mark a question answered (organizers)")
     @app_commands.describe(question="The question's number", answer="The answer, for the recap")
     @requires(Access.ORGANIZER)
     async def answer(
@@ -226,11 +227,11 @@ class Townhall(commands.Cog):
         )
         await ui.reply(
             interaction,
-            f"Question #{q.id} marked answered. The recap (`/townhall recap`) tells its asker.",
+            f"Question #{q.id} marked answered. The recap (`/townhall-run recap`) tells its asker.",
             ephemeral=True,
         )
 
-    @townhall.command(name="merge", description="Merge a question into another (organizers)")
+    @run.command(name="merge", description="Merge a question into another (organizers)")
     @app_commands.describe(question="The duplicate's number", into="The question it joins")
     @requires(Access.ORGANIZER)
     async def merge(self, interaction: discord.Interaction, question: int, into: int) -> None:
@@ -248,7 +249,7 @@ class Townhall(commands.Cog):
             ephemeral=True,
         )
 
-    @townhall.command(name="export", description="The ordered questions as a file (organizers)")
+    @run.command(name="export", description="The ordered questions as a file (organizers)")
     @app_commands.describe(event="The town hall's number")
     @requires(Access.ORGANIZER)
     async def export(self, interaction: discord.Interaction, event: int) -> None:
@@ -262,7 +263,7 @@ class Townhall(commands.Cog):
             ephemeral=True,
         )
 
-    @townhall.command(name="recap", description="Post the recap and tell askers (organizers)")
+    @run.command(name="recap", description="Post the recap and tell askers (organizers)")
     @app_commands.describe(
         event="The town hall's number",
         text="What was covered",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import json
 import random
 import signal
@@ -33,15 +34,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import aiohttp
 
-from bot import demo, events  # noqa: E402
-from bot.core import delivery, render, timers, units  # noqa: E402
-from bot.core.db import Database, to_db  # noqa: E402
-from bot.sandbox.driver import ActionResult, Driver, DriverError  # noqa: E402
-from bot.sandbox.fake_discord import FakeDiscord  # noqa: E402
+from bot import demo, events
+from bot.core import delivery, render, timers, units
+from bot.core.config import Settings
+from bot.core.db import Database, to_db
+from bot.glue.app import Rankfile, cog_modules
+from bot.glue.delivery_worker import RATE_PER_SECOND
+from bot.sandbox.driver import ActionResult, Driver, DriverError
+from bot.sandbox.fake import FakeDiscord, FakeResolver
+
+# The directory that holds the `bot` package: the child runs `python -m bot.sandbox.crash`
+# from there, so it imports this same copy of the bot.
+ROOT = Path(__file__).resolve().parents[2]
 
 MODAL_SUBMIT = 5
 POST = "/channels/{channel_id}/messages"
@@ -70,19 +76,13 @@ FORM = {
 
 async def child(config: dict[str, Any]) -> None:
     """Run the real bot (real clock) against the parent's fake until killed."""
-    import aiohttp
-
-    from bot.core.config import Settings
-    from bot.glue.app import Rankfile
-    from bot.sandbox.fake_discord import _FakeResolver
-
     ctx = ssl.create_default_context(cadata=config["cert"])
-    connector = aiohttp.TCPConnector(resolver=_FakeResolver(config["port"]), ssl=ctx)
+    connector = aiohttp.TCPConnector(resolver=FakeResolver(config["port"]), ssl=ctx)
     bot = Rankfile(
         Settings(db_path=Path(config["db"])),
         connector=connector,
         guild_ready_timeout=0.05,
-        delivery_rate=config.get("rate", 45.0),
+        delivery_rate=config.get("rate", RATE_PER_SECOND),
     )
     await bot.start(config["token"])
 
@@ -125,7 +125,7 @@ class RemoteDriver(Driver):
         return [(c, gid) for gid, cmds in self.fake.commands.items() for c in cmds]
 
     async def _run(self, action: str, user: Any, payload: dict[str, Any] | None) -> Any:
-        assert payload is not None  # noqa: S101 - members act through interactions only
+        assert payload is not None  # members act through interactions only
         generation = self.rig.generation
         if not self.rig.ready.is_set():
             raise DriverError("the bot is down")
@@ -149,7 +149,7 @@ class RemoteDriver(Driver):
 class CrashRig:
     """The fake in this process, the bot in a child process killed and restarted at will."""
 
-    def __init__(self, workdir: Path, *, rate: float = 45.0) -> None:
+    def __init__(self, workdir: Path, *, rate: float = RATE_PER_SECOND) -> None:
         self.workdir = workdir
         self.spare: subprocess.Popen[bytes] | None = None
         self.db_path = workdir / "crash.db"
@@ -170,7 +170,7 @@ class CrashRig:
         self.guild = self.fake.add_demo_guild()
         config = {
             "port": self.fake.port,
-            "cert": self.fake._cert_pem.decode(),  # noqa: SLF001 - the rig's own fake
+            "cert": self.fake._cert_pem.decode(),  # the rig's own fake
             "token": self.fake.token,
             "db": str(self.db_path),
             "rate": self.rate,
@@ -187,8 +187,8 @@ class CrashRig:
     def _spawn(self) -> subprocess.Popen[bytes]:
         # A warm spare: it imports the bot and its cogs, then waits for "go" on stdin, so a
         # restart costs the bot's start-up, not Python's imports (the kill points stay real).
-        return subprocess.Popen(  # noqa: ASYNC220 - returns at once
-            [sys.executable, str(Path(__file__)), "--child", str(self.config_path)],
+        return subprocess.Popen(  # noqa: S603 - our interpreter, our module; returns at once
+            [sys.executable, "-m", "bot.sandbox.crash", "--child", str(self.config_path)],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
@@ -197,9 +197,9 @@ class CrashRig:
 
     async def start(self) -> None:
         """Start the bot and wait until it is connected (commands synced, gateway ready)."""
-        self.fake._ws_ready.clear()  # noqa: SLF001 - wait for this child's IDENTIFY
+        self.fake._ws_ready.clear()  # wait for this child's IDENTIFY
         proc, self.spare = self.spare or self._spawn(), None
-        assert proc.stdin is not None  # noqa: S101 - spawned with a pipe
+        assert proc.stdin is not None  # spawned with a pipe
         proc.stdin.write(b"go\n")
         proc.stdin.flush()
         self.proc = proc
@@ -209,7 +209,7 @@ class CrashRig:
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"the bot exited; see {self.workdir / 'child.log'}")
-            if self.fake._ws_ready.is_set() and self.fake.commands:  # noqa: SLF001
+            if self.fake._ws_ready.is_set() and self.fake.commands:
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError("the bot did not connect within 30 s")
@@ -552,11 +552,8 @@ async def reminders(
 
 
 if __name__ == "__main__":
+    # The child: `python -m bot.sandbox.crash --child CONFIG`, started by CrashRig._spawn.
     if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        import importlib
-
-        from bot.glue.app import cog_modules
-
         for module in cog_modules():
             importlib.import_module(module)
         if sys.stdin.readline().strip() == "go":

@@ -1,0 +1,110 @@
+"""What bargaining updates keep about members: who posted, edited or retracted an update,
+cascades (who was asked, who reported, who started one) and imported summaries (collected by
+the privacy engine at start-up, see bot.core.personal_data)."""
+
+from __future__ import annotations
+
+from bot.core.personal_data import ANONYMISE, NotPersonal, Use, holds_id, holds_text
+
+PERSONAL_DATA: tuple[Use | NotPersonal, ...] = (
+    Use(
+        "updates_written",
+        "bargaining_update",
+        "author_id",
+        "guild_id",
+        (
+            holds_id("author_id", "the organizer who posted it"),
+            holds_text("title", "the update (published)"),
+            holds_text("body", "the update (published)"),
+            holds_text("source_url", "the update's source"),
+        ),
+        ("id", "title", "published_at"),
+        ANONYMISE,
+        "published updates stay; their author is forgotten",
+        anonymise=(("author_id", "NULL"),),
+    ),
+    Use(
+        "updates_edited",
+        "bargaining_update",
+        "edited_by",
+        "guild_id",
+        (holds_id("edited_by", "the organizer who last edited it"),),
+        ("id", "edited_at"),
+        ANONYMISE,
+        "who edited is forgotten",
+        anonymise=(("edited_by", "NULL"),),
+    ),
+    Use(
+        "updates_retracted",
+        "bargaining_update",
+        "retracted_by",
+        "guild_id",
+        (
+            holds_id("retracted_by", "the organizer who retracted it"),
+            holds_text("retraction_note", "why it was retracted (published)"),
+        ),
+        ("id", "retracted_at", "retraction_note"),
+        ANONYMISE,
+        "the retraction stays; who made it is forgotten",
+        anonymise=(("retracted_by", "NULL"),),
+    ),
+    Use(
+        "cascades_asked",
+        "cascade_volunteer",
+        "user_id",
+        "(SELECT c.guild_id FROM cascade c WHERE c.id = cascade_volunteer.cascade_id)",
+        (holds_id("user_id", "the volunteer asked to pass an update on (coordinators only)"),),
+        ("cascade_id", "unit_id", "confirmed_at", "reached", "reminded_at"),
+        ANONYMISE,
+        "cascade counts stay, with no volunteer",
+        anonymise=(("user_id", "-rowid"),),
+    ),
+    Use(
+        "cascade_reports",
+        "cascade_report",
+        "user_id",
+        "(SELECT c.guild_id FROM cascade c WHERE c.id = cascade_report.cascade_id)",
+        (holds_id("user_id", "who reported how many coworkers they reached"),),
+        ("cascade_id", "reached", "reported_at"),
+        ANONYMISE,
+        "the reached counts stay, with no volunteer",
+        anonymise=(("user_id", "-id"),),
+    ),
+    Use(
+        "summaries_imported",
+        "update_summary",
+        "imported_by",
+        "guild_id",
+        (
+            holds_id("imported_by", "the organizer who imported the summary"),
+            holds_text("title", "the summary's title (published)"),
+        ),
+        ("update_id", "title", "imported_at"),
+        ANONYMISE,
+        "the summary stays; who imported it is forgotten",
+        anonymise=(("imported_by", "NULL"),),
+    ),
+    Use(
+        "cascades_started",
+        "cascade",
+        "started_by",
+        "guild_id",
+        (
+            holds_id("started_by", "the organizer who started the cascade"),
+            holds_text("talking_points", "the talking points sent to volunteers"),
+        ),
+        ("id", "update_id", "started_at"),
+        ANONYMISE,
+        "the cascade stays; who started it is forgotten",
+        anonymise=(("started_by", "NULL"),),
+    ),
+    NotPersonal("update_topic", ("name",), "the server's list of topics"),
+    NotPersonal("bargaining_update", ("kind",), "a kind"),
+    NotPersonal("bargaining_update_topic", ("topic",), "topic names"),
+    NotPersonal("unit_last_heard", ("kind",), "a kind"),
+    NotPersonal(
+        "update_summary_item",
+        ("article", "kind", "current_terms", "new_terms", "note"),
+        "contract terms, no author stored",
+    ),
+)
