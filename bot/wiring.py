@@ -54,7 +54,7 @@ PERSONAL_DATA = (
 
 def install() -> None:
     """Register every capability's timer handlers, hooks and members' data (idempotent)."""
-    for module in (announcements, cascade, tracker, events, cat, privacy, site):
+    for module in (announcements, cascade, tracker, events, cat, privacy, site, faq):
         for kind, handler in module.TIMERS.items():
             timers.register(kind, handler)
     updates.on_publish(tracker.arm_silence)

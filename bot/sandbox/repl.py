@@ -3,7 +3,7 @@
 One action a line::
 
     as carol                              # act as another member of the demo server
-    /faq question: what is a TA private: true
+    /faq question: what is a TA public: true
     click Remind me                       # a button, by label or custom_id
     select units grips props              # a select menu: custom_id then values
     submit title: Town hall body: Thursday at 6   # fill and submit the open modal
