@@ -212,7 +212,13 @@ def _correct(word: str, index: _Index) -> str:
     # Members' typos keep the first letter and are an edit or two away ("contarct", "helth",
     # "fiath"); a real word further away ("shifts", "speaks") is left alone.
     edits = 1 if len(word) < 8 else 2
-    choices = [v for v in index.by_initial.get(word[0], ()) if abs(len(v) - len(word)) <= edits]
+    # A word with the same stem is another form, not a correction: the thesaurus's words kept
+    # "as written" ("=resumed") must not swallow a different word ("resume", a CV).
+    choices = [
+        v
+        for v in index.by_initial.get(word[0], ())
+        if abs(len(v) - len(word)) <= edits and stem(v) != stem(word)
+    ]
     found = process.extract(word, choices, scorer=OSA.distance, score_cutoff=edits, limit=5)
     if not found:
         return word
