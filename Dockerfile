@@ -1,5 +1,6 @@
 # rankfile in a container: a non-root user, the database and backups in the /data volume,
-# and a health check that asks the bot itself (`rankfile status --check`).
+# and a health check that asks the bot itself (`rankfile status --check`). /site is where a
+# volume for the public site goes, owned by the bot (docs/hosting.md, "The public site").
 #   docker compose up -d --build      (see compose.yaml and docs/hosting.md)
 FROM python:3.11-slim
 
@@ -15,7 +16,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin rankfile \
     && mkdir -p /data \
     && chown rankfile:rankfile /data \
-    && chmod 0700 /data
+    && chmod 0700 /data \
+    && mkdir -p /site \
+    && chown rankfile:rankfile /site \
+    && chmod 0755 /site
 
 WORKDIR /app
 # Only the code and the migrations: never a local .env or database from the build folder.

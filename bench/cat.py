@@ -24,18 +24,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import discord  # noqa: E402
-from discord import app_commands  # noqa: E402
+import discord
+from discord import app_commands
 
-from bot import demo  # noqa: E402
+from bot import demo
 from bot.core import units
-from bot.core.clock import ManualClock  # noqa: E402
-from bot.core.config import Settings  # noqa: E402
+from bot.core.clock import ManualClock
+from bot.core.config import Settings
 from bot.glue import ui
-from bot.glue.app import Rankfile  # noqa: E402
-from bot.sandbox.driver import Driver  # noqa: E402
-from bot.sandbox.fake import FakeDiscord  # noqa: E402
-from tests.support import T0  # noqa: E402
+from bot.glue.app import Rankfile
+from bot.sandbox.driver import Driver
+from bot.sandbox.fake import FakeDiscord
+from tests.support import T0
 
 CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"
 ROLE_ROUTE = "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"

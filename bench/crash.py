@@ -31,8 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import percentile  # noqa: E402
-from bot.sandbox import crash  # noqa: E402
+from bench._harness import percentile
+from bot.sandbox import crash
 
 
 async def run(name: str, args: argparse.Namespace, rng: random.Random, kills: int):

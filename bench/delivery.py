@@ -119,7 +119,7 @@ class Bench:
             await db.close()
 
     def start_child(self) -> None:
-        self.proc = subprocess.Popen(  # noqa: ASYNC220 - started once per phase, returns at once
+        self.proc = subprocess.Popen(
             [sys.executable, __file__, "--child", str(self.config_path)],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,

@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
 
-from tests.hardening.harness import SyncRig, Tally, discover  # noqa: E402
-from tests.hardening.hostile import exercise, nasty_pieces  # noqa: E402
+from tests.hardening.harness import SyncRig, Tally, discover
+from tests.hardening.hostile import exercise, nasty_pieces
 
 
 def run_one(rig, spec, pieces, tally, per_action, failures, args) -> None:

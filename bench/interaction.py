@@ -18,7 +18,7 @@ from discord import app_commands
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import start_bot, stop_bot, summarise, timed_burst  # noqa: E402
+from bench._harness import start_bot, stop_bot, summarise, timed_burst
 
 
 async def add_noop(bot) -> None:

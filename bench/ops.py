@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.core import backups  # noqa: E402
-from bot.core.db import Database  # noqa: E402
-from bot.ops.status import Heartbeat  # noqa: E402
+from bot.core import backups
+from bot.core.db import Database
+from bot.ops.status import Heartbeat
 
 T0 = datetime(2024, 7, 10, 17, 0, tzinfo=UTC)
 

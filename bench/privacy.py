@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import summarise  # noqa: E402
+from bench._harness import summarise
 from bot import privacy
-from bot.core import encryption  # noqa: E402
-from bot.core.db import Database  # noqa: E402
-from tests.support import GUILD, T0  # noqa: E402
-from tests.test_privacy import seed  # noqa: E402
+from bot.core import encryption
+from bot.core.db import Database
+from tests.support import GUILD, T0
+from tests.test_privacy import seed
 
 BASE = 10_000
 SAMPLES = 200

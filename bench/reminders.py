@@ -22,14 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler  # noqa: E402
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.core import timers  # noqa: E402
-from bot.core.clock import Clock  # noqa: E402
-from bot.core.db import Database, to_db  # noqa: E402
-from bot.core.delivery import Target, enqueue  # noqa: E402
-from bot.core.render import message  # noqa: E402
-from bot.glue.scheduler import Scheduler  # noqa: E402
+from bot.core import timers
+from bot.core.clock import Clock
+from bot.core.db import Database, to_db
+from bot.core.delivery import Target, enqueue
+from bot.core.render import message
+from bot.glue.scheduler import Scheduler
 
 GUILD = 1
 PENDING = 100_000

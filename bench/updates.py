@@ -21,10 +21,10 @@ from discord import app_commands
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import START, start_bot, stop_bot, summarise, timed_burst  # noqa: E402
-from bot import tracker, updates  # noqa: E402
+from bench._harness import START, start_bot, stop_bot, summarise, timed_burst
+from bot import tracker, updates
 from bot.core import units
-from bot.core.db import to_db  # noqa: E402
+from bot.core.db import to_db
 
 UPDATES, UNITS = 5_000, 50
 WORDS = (

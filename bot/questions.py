@@ -56,7 +56,6 @@ SELECT = (
 )
 BY_ID = SELECT + "WHERE q.guild_id = ? AND q.id = ?"
 MINE = SELECT + "WHERE q.guild_id = ? AND q.author_id = ? ORDER BY q.number DESC LIMIT ?"
-OPEN = SELECT + "WHERE q.guild_id = ? AND q.state = 'open' ORDER BY q.number LIMIT ?"
 RECENT = SELECT + "WHERE q.guild_id = ? ORDER BY q.number DESC LIMIT ?"
 
 
@@ -256,12 +255,23 @@ async def answer_as_faq(
     *,
     aliases: tuple[str, ...] = (),
 ) -> tuple[Question, faq.Entry]:
-    """Add an FAQ entry (as the organizer worded it) and answer the member with it."""
+    """Add an FAQ entry (as the organizer worded it) and answer the member with it.
+
+    The member's own phrasing becomes one of the entry's aliases (when it is short enough to
+    be a question), so the next member who asks it that way gets the answer from `/faq`; the
+    FAQ's unanswered questions asked in exactly those words are closed.
+    """
     async with db.transaction():
         q = await get(db, guild_id, question_id)
         if q.state != "open":
             raise Conflict(f"Question #{q.number} is already {q.state}.")
+        asked = " ".join(q.text.split())
+        known = {a.casefold() for a in (faq_question.strip(), *aliases)}
+        fits = len("\n".join((*aliases, asked))) <= faq.ALIASES_MAX
+        if len(asked) <= faq.QUESTION_MAX and asked.casefold() not in known and fits:
+            aliases = (*aliases, asked)
         entry = await faq.add(db, guild_id, actor_id, faq_question, text, now, aliases=aliases)
+        await faq.forget_phrasings(db, guild_id, [q.text])
         answered = await answer(
             db, guild_id, question_id, actor_id, text, now, faq_entry_id=entry.id
         )
@@ -285,11 +295,6 @@ async def dismiss(
 async def mine(db: Database, guild_id: int, author_id: int, limit: int = 10) -> list[Question]:
     """A member's own questions, newest first, with whether each answer reached them."""
     return [_question(r) for r in await db.fetchall(MINE, (guild_id, author_id, limit))]
-
-
-async def open_questions(db: Database, guild_id: int, limit: int = 25) -> list[Question]:
-    """Questions still waiting for the committee, oldest first."""
-    return [_question(r) for r in await db.fetchall(OPEN, (guild_id, limit))]
 
 
 async def recent(db: Database, guild_id: int, limit: int = 25) -> list[Question]:

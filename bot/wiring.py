@@ -7,19 +7,32 @@ and the tests; importing a capability registers nothing.
 
 from __future__ import annotations
 
-from bot import announcements, cat, events, faq, privacy, questions, subscriptions, tracker, updates
+from bot import (
+    announcements,
+    cat,
+    events,
+    faq,
+    privacy,
+    questions,
+    site,
+    subscriptions,
+    tracker,
+    updates,
+)
 from bot.cat import personal_data as cat_data
+from bot.core import audit, timers, units
 from bot.core import personal_data as core_data
-from bot.core import timers, units
 from bot.events import personal_data as events_data
 from bot.privacy import personal_data as privacy_data
+from bot.site import personal_data as site_data
 from bot.tracker import personal_data as tracker_data
 from bot.updates import cascade
 from bot.updates import personal_data as updates_data
 
 # Capabilities with demo content (`load_demo(db, guild_id, now) -> str`), in loading order:
-# units before what refers to them, updates before the tracker's timeline that links to them.
-DEMO = (units, updates, tracker, events, faq)
+# units before what refers to them, updates before the tracker's timeline that links to them;
+# the public site last (it marks the demo's updates and events public).
+DEMO = (units, updates, tracker, events, faq, site)
 
 # Every capability's declaration of the members' data it keeps, in the order the privacy
 # engine exports, deletes and lists it (the README's data table): the capabilities, then the
@@ -34,15 +47,18 @@ PERSONAL_DATA = (
     tracker_data,
     privacy_data,
     faq,
+    site_data,
     core_data,
 )
 
 
 def install() -> None:
     """Register every capability's timer handlers, hooks and members' data (idempotent)."""
-    for module in (announcements, cascade, tracker, events, cat, privacy):
+    for module in (announcements, cascade, tracker, events, cat, privacy, site, faq):
         for kind, handler in module.TIMERS.items():
             timers.register(kind, handler)
     updates.on_publish(tracker.arm_silence)
+    # Every organizer's change may show on the public site: it asks for a (debounced) rebuild.
+    audit.on_record(site.on_audit)
     for module in PERSONAL_DATA:
         privacy.declare(*module.PERSONAL_DATA)

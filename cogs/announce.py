@@ -43,7 +43,7 @@ def _when_text(announcement: Announcement, zone: str) -> str:
     return timeparse.echo(announcement.scheduled_for, zone)
 
 
-def _shown_time(announcement: Announcement):  # noqa: ANN202
+def _shown_time(announcement: Announcement):
     return announcement.scheduled_for or announcement.queued_at or announcement.created_at
 
 
@@ -361,7 +361,7 @@ class Announce(commands.Cog):
     async def cancel(
         self,
         interaction: discord.Interaction,
-        id: app_commands.Range[int, 1],  # noqa: A002
+        id: app_commands.Range[int, 1],
     ) -> None:
         stopped = await announcements.cancel(
             self.bot.db, interaction.guild_id, id, interaction.user.id, self.bot.clock.now()
@@ -385,7 +385,7 @@ class Announce(commands.Cog):
     async def status(
         self,
         interaction: discord.Interaction,
-        id: app_commands.Range[int, 1],  # noqa: A002
+        id: app_commands.Range[int, 1],
     ) -> None:
         found = await announcements.status(self.bot.db, interaction.guild_id, id)
         a = found.announcement

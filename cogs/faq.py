@@ -87,6 +87,34 @@ def answer_view(related: list[faq.Entry]) -> discord.ui.View:
     return view
 
 
+def not_sure_embed(question: str, found: faq.Answer) -> dict:
+    """ "Not sure": the closest matches as buttons below, and the committee."""
+    if found.closest:
+        title = "Not sure: is it one of these?"
+        text = (
+            "I'm not sure the FAQ answers that, and I'd rather say so than guess. Is it one of "
+            "the closest questions below? If not, ask the bargaining committee with the button "
+            "or `/ask committee`."
+        )
+    else:
+        title = "No confident answer in the FAQ"
+        text = (
+            "I couldn't find an answer to that in the FAQ, and I'd rather say so than guess. "
+            "Ask the bargaining committee with the button below or `/ask committee`."
+        )
+    return embed(
+        title,
+        text,
+        fields=[(questions.ASKED_FIELD, truncate(question.strip() or "—", 1000), False)],
+        colour=Colour.WARNING,
+    )
+
+
+def not_sure_view(found: faq.Answer) -> discord.ui.View:
+    """The closest matches (each shows its answer), then the ask-the-committee buttons."""
+    return answer_view([m.entry for m in found.closest])
+
+
 class EntryModal(ui.Modal, title="FAQ entry"):
     """Add or edit an entry: question, answer, aliases, tags, source link."""
 
@@ -159,6 +187,153 @@ class EntryModal(ui.Modal, title="FAQ entry"):
         await ui.reply(interaction, note, embeds=[entry_embed(entry)], ephemeral=True)
 
 
+# -- members' words: what the FAQ could not answer, and the server's synonyms ---------------
+
+GAPS_SHOWN = 5
+
+
+class GapEntryModal(EntryModal):
+    """A new entry for an unanswered question: its phrasings come along as aliases."""
+
+    def __init__(self, gap: faq.Gap) -> None:
+        super().__init__()
+        self.miss_id = gap.id
+        self.question.default = truncate(gap.text, faq.QUESTION_MAX)
+        others = "\n".join(text for text, _ in gap.phrasings[1:])
+        self.aliases.default = truncate(others, faq.ALIASES_MAX) or None
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await ensure(interaction, Access.ORGANIZER)
+        bot = _bot(interaction)
+        entry, gap = await faq.add_entry(
+            bot.db,
+            interaction.guild_id or 0,
+            interaction.user.id,
+            self.miss_id,
+            self.question.value,
+            self.answer.value,
+            bot.clock.now(),
+            aliases=faq.split_list(self.aliases.value),
+            tags=faq.split_list(self.tags.value),
+            source_url=self.source.value or None,
+        )
+        note = f"Added FAQ #{entry.id}: the {gap.count} members who asked it that way get it now."
+        await ui.reply(interaction, note, embeds=[entry_embed(entry)], ephemeral=True)
+
+
+class GapAliasButton(
+    ui.ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"rf:faq:gap:alias:(?P<miss>\d+):(?P<entry>\d+)",
+):
+    """Organizers: the gap's phrasings become aliases of the entry it came closest to."""
+
+    def __init__(self, miss_id: int, entry_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=f"Add as alias to FAQ #{entry_id}",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"rf:faq:gap:alias:{miss_id}:{entry_id}",
+            )
+        )
+        self.miss_id, self.entry_id = miss_id, entry_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> GapAliasButton:
+        return cls(int(match["miss"]), int(match["entry"]))
+
+    async def act(self, interaction: discord.Interaction) -> None:
+        await ensure(interaction, Access.ORGANIZER)
+        bot = _bot(interaction)
+        entry, gap = await faq.add_as_alias(
+            bot.db,
+            interaction.guild_id or 0,
+            interaction.user.id,
+            self.miss_id,
+            self.entry_id,
+            bot.clock.now(),
+        )
+        said = ", ".join(f"“{truncate(text, 80)}”" for text, _ in gap.phrasings[:3])
+        await ui.reply(
+            interaction,
+            f"FAQ #{entry.id} now answers {said} ({gap.count} asked).",
+            embeds=[entry_embed(entry)],
+            ephemeral=True,
+        )
+
+
+class GapNewButton(
+    ui.ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"rf:faq:gap:new:(?P<miss>\d+)",
+):
+    """Organizers: write a new entry for the gap (its phrasings prefilled)."""
+
+    def __init__(self, miss_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Write a new entry",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"rf:faq:gap:new:{miss_id}",
+            )
+        )
+        self.miss_id = miss_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> GapNewButton:
+        return cls(int(match["miss"]))
+
+    async def act(self, interaction: discord.Interaction) -> None:
+        await ensure(interaction, Access.ORGANIZER)
+        bot = _bot(interaction)
+        gap = await faq.gap(bot.db, interaction.guild_id or 0, self.miss_id, bot.clock.now())
+        await interaction.response.send_modal(GapEntryModal(gap))
+
+
+def gaps_embed(gaps: list[faq.Gap]) -> dict:
+    """The most asked questions the FAQ had no confident answer for, grouped by meaning."""
+    if not gaps:
+        return embed(
+            "No unanswered questions",
+            "Every question members asked `/faq` in the last 90 days found a confident answer "
+            "(or was answered since).",
+            colour=Colour.SUCCESS,
+        )
+    fields = []
+    for n, gap in enumerate(gaps, start=1):
+        lines = [f"Asked {gap.count}×, last {discord_timestamp(gap.last_asked, 'R')}"]
+        if len(gap.phrasings) > 1:
+            also = "; ".join(f"“{truncate(text, 60)}”" for text, _ in gap.phrasings[1:4])
+            lines.append(f"Also asked as: {also}")
+        if gap.closest:
+            lines.append(f"Closest: FAQ #{gap.closest.id} {truncate(gap.closest.question, 80)}")
+        fields.append((f"{n}. {truncate(gap.text, 200)}", "\n".join(lines), False))
+    return embed(
+        "What members asked that the FAQ could not answer",
+        "The last 90 days, most asked first; the same question in other words is grouped. "
+        "Members' names are never kept with them.",
+        fields=fields,
+        colour=Colour.INFO,
+    )
+
+
+def gaps_view(gaps: list[faq.Gap]) -> discord.ui.View:
+    """One row per gap: add it as an alias of the closest entry, or write a new entry."""
+    view = ui.View(timeout=None)
+    for row, gap in enumerate(gaps[:GAPS_SHOWN]):
+        buttons: list[discord.ui.Item] = [GapNewButton(gap.id)]
+        if gap.closest:
+            buttons.insert(0, GapAliasButton(gap.id, gap.closest.id))
+        for button in buttons:
+            button.row = row
+            view.add_item(button)
+    return view
+
+
 async def _entry_choices(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
@@ -182,47 +357,45 @@ class Faq(commands.Cog):
         guild_only=True,
     )
 
+    synonym = app_commands.Group(
+        name="synonym", description="Teach the FAQ search members' own words", parent=faqs
+    )
+
     def __init__(self, bot: Rankfile) -> None:
         self.bot = bot
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(ShowEntryButton)
+        self.bot.add_dynamic_items(ShowEntryButton, GapAliasButton, GapNewButton)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(ShowEntryButton)
+        self.bot.remove_dynamic_items(ShowEntryButton, GapAliasButton, GapNewButton)
 
     @app_commands.command(name="faq", description="Find the answer to a question in the FAQ")
     @app_commands.describe(
         question="Your question: pick one as you type, or write your own",
-        private="True: only you see the answer",
+        public="True: post the answer in the channel for everyone (only you see it otherwise)",
     )
     @app_commands.guild_only()
     async def faq_command(
-        self, interaction: discord.Interaction, question: str, private: bool = False
+        self, interaction: discord.Interaction, question: str, public: bool = False
     ) -> None:
         guild_id = interaction.guild_id or 0
-        match = await faq.best(self.bot.db, guild_id, question)
-        if match is None:
-            close = await faq.search(
-                self.bot.db, guild_id, question, limit=3, min_score=faq.SUGGEST_THRESHOLD
+        found = await faq.ask(self.bot.db, guild_id, question, self.bot.clock.now())
+        if found.match is None:
+            # Not sure: never one confident answer, always the committee (privately).
+            await ui.reply(
+                interaction,
+                embeds=[not_sure_embed(question, found)],
+                view=not_sure_view(found),
+                ephemeral=True,
             )
-            shown = embed(
-                "No confident answer in the FAQ",
-                "I couldn't find an answer to that in the FAQ, and I'd rather say so than guess. "
-                "Ask the bargaining committee with the button below or `/ask committee`"
-                + (", or look at these close questions below." if close else "."),
-                fields=[(questions.ASKED_FIELD, truncate(question.strip() or "—", 1000), False)],
-                colour=Colour.WARNING,
-            )
-            view = answer_view([m.entry for m in close])
-            await ui.reply(interaction, embeds=[shown], view=view, ephemeral=True)
             return
-        related = await faq.related(self.bot.db, guild_id, match.entry)
+        related = await faq.related(self.bot.db, guild_id, found.match.entry)
         await ui.reply(
             interaction,
-            embeds=[entry_embed(match.entry)],
+            embeds=[entry_embed(found.match.entry)],
             view=answer_view(related),
-            ephemeral=private,
+            ephemeral=not public,
         )
 
     @faq_command.autocomplete("question")
@@ -265,6 +438,58 @@ class Faq(commands.Cog):
             embeds=[entry_embed(gone)],
             ephemeral=True,
         )
+
+    # -- members' words: gaps and synonyms (organizers) --------------------------------------
+
+    @faqs.command(name="gaps", description="What members asked that the FAQ could not answer")
+    @requires(Access.ORGANIZER)
+    async def gaps(self, interaction: discord.Interaction) -> None:
+        found = await faq.gaps(
+            self.bot.db, interaction.guild_id or 0, self.bot.clock.now(), limit=GAPS_SHOWN
+        )
+        await ui.reply(
+            interaction, embeds=[gaps_embed(found)], view=gaps_view(found), ephemeral=True
+        )
+
+    @synonym.command(name="add", description="Members say this word where the FAQ says another")
+    @app_commands.describe(
+        word="The members' word or short phrase (e.g. crew)",
+        means="The word the FAQ uses for it (e.g. members)",
+    )
+    @requires(Access.ORGANIZER)
+    async def synonym_add(self, interaction: discord.Interaction, word: str, means: str) -> None:
+        pair = await faq.add_synonym(
+            self.bot.db,
+            interaction.guild_id or 0,
+            interaction.user.id,
+            word,
+            means,
+            self.bot.clock.now(),
+        )
+        await ui.reply(
+            interaction,
+            f"The FAQ search now reads “{pair.term}” as “{pair.means}”, both ways.",
+            ephemeral=True,
+        )
+
+    @synonym.command(name="remove", description="Forget one of this server's synonyms")
+    @app_commands.describe(word="The members' word to forget")
+    @requires(Access.ORGANIZER)
+    async def synonym_remove(self, interaction: discord.Interaction, word: str) -> None:
+        await faq.remove_synonym(
+            self.bot.db, interaction.guild_id or 0, interaction.user.id, word, self.bot.clock.now()
+        )
+        await ui.reply(interaction, f"Forgot “{word.strip().lower()}”.", ephemeral=True)
+
+    @synonym.command(name="list", description="This server's own synonyms for the FAQ search")
+    @requires(Access.ORGANIZER)
+    async def synonym_list(self, interaction: discord.Interaction) -> None:
+        pairs = await faq.synonyms(self.bot.db, interaction.guild_id or 0)
+        text = "\n".join(f"“{p.term}” → “{p.means}”" for p in pairs) or (
+            "None yet: the shipped thesaurus already knows the usual words (studio and "
+            "employer, deadline and expiry, ...). Add yours with `/faqs synonym add`."
+        )
+        await ui.reply(interaction, truncate(text, 1900), ephemeral=True)
 
 
 async def setup(bot: Rankfile) -> None:

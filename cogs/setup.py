@@ -7,8 +7,9 @@ import zoneinfo
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.utils import escape_markdown
 
-from bot import privacy
+from bot import cat, privacy, site
 from bot.core import guild_settings
 from bot.core.errors import UserError
 from bot.core.render import Colour, embed
@@ -17,7 +18,6 @@ from bot.glue.app import Rankfile
 from bot.glue.permissions import HIDDEN_BEHIND, Access, requires
 from bot.glue.ui import reply
 from bot.ops import doctor
-from cogs import cat as cat_cog
 
 _ZONES = sorted(zoneinfo.available_timezones())
 
@@ -45,6 +45,11 @@ def settings_embed(settings: guild_settings.GuildSettings, notes: list[str] = ()
             ("CAT role", _role(settings.cat_role_id), True),
             ("CAT coordinator role", _role(settings.coordinator_role_id), True),
             ("Time zone", settings.timezone, True),
+            (
+                "Plain text in posts",
+                "on" if settings.plain_text_posts else "off (`/setup accessibility`)",
+                True,
+            ),
             (
                 "Still to set",
                 "\n".join(f"`{guild_settings.SETUP_OPTION[m]}`" for m in missing)
@@ -216,7 +221,33 @@ class Setup(commands.Cog):
         )
         await reply(interaction, embeds=[embed("CAT settings saved", text)], ephemeral=True)
 
-    coordinator = cat_cog.coordinator_command(setup)  # /setup coordinator (issue 12)
+    @setup.command(name="coordinator", description="Which units a CAT coordinator sees")
+    @app_commands.describe(
+        member="The CAT coordinator",
+        units="Unit codes separated by commas, e.g. 700, 600 (leave out: every unit)",
+    )
+    @requires(Access.ADMIN)
+    async def coordinator(
+        self,
+        interaction: discord.Interaction,
+        member: discord.User,
+        units: str | None = None,
+    ) -> None:
+        found = await cat.set_scope(
+            self.bot.db,
+            interaction.guild_id,
+            member.id,
+            units,
+            interaction.user.id,
+            self.bot.clock.now(),
+        )
+        seen = ", ".join(escape_markdown(u.label) for u in found) or "every unit"
+        await reply(
+            interaction,
+            f"{member.mention} coordinates {seen} (with their sub-units), and gets the weekly "
+            "CAT digest by DM.",
+            ephemeral=True,
+        )
 
     @setup.command(name="silence", description="Nudge organizers after N days without an update")
     @app_commands.describe(
@@ -226,7 +257,74 @@ class Setup(commands.Cog):
     async def silence(
         self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 90]
     ) -> None:
-        await self._save(interaction, {"silence_days": days}, [])  # issue 11
+        await self._save(interaction, {"silence_days": days}, [])
+
+    @setup.command(
+        name="accessibility", description="Channel posts carry their plain text beside the embed"
+    )
+    @app_commands.rename(plain_text_posts="plain-text-posts")
+    @app_commands.describe(
+        plain_text_posts="On: posts carry their text beside the embed, for members with embeds off"
+    )
+    @app_commands.choices(
+        plain_text_posts=[
+            app_commands.Choice(name="on", value="on"),
+            app_commands.Choice(name="off", value="off"),
+        ]
+    )
+    @requires(Access.ADMIN)
+    async def accessibility(self, interaction: discord.Interaction, plain_text_posts: str) -> None:
+        on = plain_text_posts == "on"
+        note = (
+            "Channel posts now carry their plain text beside the embed."
+            if on
+            else "Channel posts carry embeds only; members can still choose "
+            "`/settings plain-text: on` for their own answers and DMs."
+        )
+        await self._save(interaction, {"plain_text_posts": int(on)}, [note])
+
+    @setup.command(name="site", description="The public site: its title, address, what is public")
+    @app_commands.describe(
+        title="The site's title, such as: Local 99 bargaining",
+        url="Where it is served, such as https://local99.org/bargaining (for feed links)",
+        updates="Publish the updates organizers post with public: True",
+        tracker="Publish the tracker: each unit's status, dates and days waited",
+        proposals="Publish the open items at the table and whose move it is",
+        events="Publish the town halls and votes created with public: True",
+    )
+    @requires(Access.ADMIN)
+    async def public_site(
+        self,
+        interaction: discord.Interaction,
+        title: str | None = None,
+        url: str | None = None,
+        updates: bool | None = None,
+        tracker: bool | None = None,
+        proposals: bool | None = None,
+        events: bool | None = None,
+    ) -> None:
+        chosen = {"updates": updates, "tracker": tracker, "proposals": proposals, "events": events}
+        saved = await site.configure(
+            self.bot.db,
+            interaction.guild_id,
+            interaction.user.id,
+            self.bot.clock.now(),
+            title=title,
+            url=url,
+            sections={k: v for k, v in chosen.items() if v is not None},
+        )
+        public = [s for s in site.SECTIONS if saved.public(s)]
+        lines = [
+            f"Title: {saved.heading()}",
+            f"Address: {saved.url or 'not set'}",
+            f"Public: {', '.join(public) if public else 'nothing (the site says so)'}",
+            "Never on it: any member's name, id, question, RSVP or CAT record.",
+            "The site is rebuilt a minute after each change"
+            if saved.out_dir
+            else "No folder yet: the host sets it with `rankfile site folder` (docs/hosting.md).",
+        ]
+        shown = embed("Public site saved", "\n".join(lines))
+        await reply(interaction, embeds=[shown], ephemeral=True)
 
     @timezone.autocomplete("zone")
     async def _zone_choices(
@@ -246,7 +344,7 @@ class Setup(commands.Cog):
             interaction, embeds=[settings_embed(settings, ["Saved.", *notes])], ephemeral=True
         )
 
-    # -- safety checklist and campaign retention (issue 14; domain in bot/privacy.py) ---------
+    # -- safety checklist and campaign retention (domain in bot/privacy) ----------------------
 
     campaign = app_commands.Group(
         name="campaign",
@@ -333,7 +431,7 @@ def _cat_role_notes(interaction: discord.Interaction, cat: discord.Role | None) 
     return []
 
 
-def _committee_private(interaction: discord.Interaction, settings) -> bool | None:  # noqa: ANN001
+def _committee_private(interaction: discord.Interaction, settings) -> bool | None:
     """Whether @everyone is kept out of the committee channel (None: not set or not seen)."""
     guild = interaction.guild
     channel = guild.get_channel(settings.committee_channel_id or 0) if guild else None
@@ -342,7 +440,7 @@ def _committee_private(interaction: discord.Interaction, settings) -> bool | Non
     return not channel.permissions_for(guild.default_role).view_channel
 
 
-def _when(moment) -> str:  # noqa: ANN001
+def _when(moment) -> str:
     return f"<t:{int(moment.timestamp())}:f>" if moment else "not yet"
 
 

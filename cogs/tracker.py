@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot import tracker
 from bot.core import guild_settings, timeparse, units
-from bot.core.render import Colour, embed
+from bot.core.render import Colour, embed, listing
 from bot.glue import choices, ui
 from bot.glue.app import Rankfile
 from bot.glue.permissions import HIDDEN_BEHIND, Access, requires
@@ -90,17 +90,21 @@ class Tracker(commands.Cog):
         view, histories = await tracker.chart_data(db, guild, now, zone)
         # Drawing takes a few hundred ms of CPU: off the event loop.
         png = await asyncio.to_thread(tracker.timeline_png, view, histories, now, zone)
+        intro = (
+            f"{tracker.reached_text(view)}. Each row is a unit or a general table, each status "
+            "its own colour and pattern (named beside the unit), the dashed line is today. "
+            "In words:"
+        )
         await ui.reply(
             interaction,
             embeds=[
                 embed(
                     "Bargaining timeline",
-                    f"{tracker.reached_text(view)}. Each row is a unit or a general table, "
-                    "colours are statuses, the dashed line is today.",
+                    listing(tracker.timeline_lines(view, zone), 3500, head=intro),
                     colour=Colour.INFO,
                 )
             ],
-            files=[("timeline.png", png)],
+            files=[("timeline.png", png, tracker.timeline_description(view, zone))],
             ephemeral=True,
         )
 

@@ -33,6 +33,7 @@ class UpdateForm(ui.Modal):
         editing: updates.Update | None = None,
         prefill: tuple[str, str] | None = None,
         kind: str = "update",
+        public: bool = False,
     ) -> None:
         # One custom_id per opening, so two organizers' forms never cross.
         what = f"edit:{editing.id}" if editing else "post"
@@ -41,7 +42,7 @@ class UpdateForm(ui.Modal):
             what, title = "nonews", "No-news update"
         super().__init__(title=title, custom_id=f"update:{what}:{opened_by}", timeout=1800)
         self.cog, self.topics, self.unit_list, self.editing = cog, topics, unit_list, editing
-        self.kind = kind
+        self.kind, self.public = kind, public
         self.headline = discord.ui.TextInput(
             label="Title",
             max_length=updates.TITLE_MAX,
@@ -89,7 +90,9 @@ class UpdateForm(ui.Modal):
         title, body, url = updates.clean_text(
             self.headline.value, self.body.value, self.source.value
         )
-        draft = updates.Draft(title, body, url, self.topics, self.unit_list, self.kind)
+        draft = updates.Draft(
+            title, body, url, self.topics, self.unit_list, self.kind, public=self.public
+        )
         readers = await updates.audience(
             db, interaction.guild_id, draft.topics, [u.id for u in draft.units]
         )
@@ -103,7 +106,9 @@ class UpdateForm(ui.Modal):
         await ui.reply(
             interaction,
             "This goes to the updates channel and by DM to "
-            f"**{render.count(len(readers), 'subscriber', 'subscribers')}**. Publish it?",
+            f"**{render.count(len(readers), 'subscriber', 'subscribers')}**"
+            + (", and on the public site" if self.public else "")
+            + ". Publish it?",
             embeds=[shown],
             view=PublishView(self.cog, draft, interaction.user.id),
             ephemeral=True,
@@ -343,17 +348,28 @@ class Updates(commands.Cog):
     @app_commands.describe(
         topics="Topics, separated by commas (wages, AI, ...)",
         units="Bargaining units it concerns, separated by commas (600, 700, ...)",
+        public="Also publish it on the public site (default: Discord only)",
     )
     @app_commands.autocomplete(topics=choices.topic_list, units=choices.unit_list)
     @requires(Access.ORGANIZER)
     async def post(
-        self, interaction: discord.Interaction, topics: str | None = None, units: str | None = None
+        self,
+        interaction: discord.Interaction,
+        topics: str | None = None,
+        units: str | None = None,
+        public: bool = False,
     ) -> None:
         # Check the options before the form, so nothing typed is lost to a wrong topic.
         found_topics = await updates.resolve_topics(self.bot.db, interaction.guild_id, topics)
         found_units = await updates.resolve_units(self.bot.db, interaction.guild_id, units)
         await interaction.response.send_modal(
-            UpdateForm(self, interaction.user.id, topics=found_topics, unit_list=found_units)
+            UpdateForm(
+                self,
+                interaction.user.id,
+                topics=found_topics,
+                unit_list=found_units,
+                public=public,
+            )
         )
 
     @update.command(name="edit", description="Correct a published update (marked edited)")

@@ -226,19 +226,7 @@ async def test_role_failure_is_reported_to_coordinators(db):
     assert (await cat.coverage(db, GUILD, T0)).role_failures == 1
 
 
-async def test_personal_data_export_and_delete(db):
-    await cat.sign_up(db, GUILD, 1, T0, **FORM)
-    await cat.log_conversations(db, GUILD, 1, T0, count=2, unit="700")
-    mine = await cat.export_personal_data(db, GUILD, 1)
-    assert mine["name"] == "Ana Ruiz" and mine["conversations_logged"] == 2
-    assert await cat.delete_personal_data(db, GUILD, 1) == 1
-    assert await cat.get_volunteer(db, GUILD, 1) is None
-    # The counts stay, with no one attached.
-    assert await db.fetchval("SELECT sum(count) FROM cat_conversation") == 2
-    assert await cat.export_personal_data(db, GUILD, 1) == {}
-
-
-# -- issue 12: shifts, scale, scopes, commitments, digest ------------------------------------
+# -- shifts, scale, scopes, commitments, digest ------------------------------------------
 
 
 async def test_shifts_coverage_ratio_and_uncovered(db):

@@ -18,9 +18,14 @@ from bot.core.render import (
     defang,
     embed,
     embed_length,
+    listing,
     message,
+    plain_messages,
+    plain_payload,
+    plain_text,
     split_text,
     truncate,
+    with_plain_text,
 )
 
 URL = "https://example.org/updates/42"
@@ -140,7 +145,7 @@ def test_embed_rejects_bad_colour_and_naive_timestamp() -> None:
     with pytest.raises(ValueError):
         embed("x", colour=-1)
     with pytest.raises(ValueError):
-        embed("x", timestamp=datetime(2024, 7, 13))  # noqa: DTZ001
+        embed("x", timestamp=datetime(2024, 7, 13))
 
 
 def test_empty_field_parts_get_a_placeholder() -> None:
@@ -392,3 +397,74 @@ def test_count_agrees_with_its_number() -> None:
     assert count(0, "volunteer", "volunteers") == "0 volunteers"
     assert count(1, "delivery", "deliveries") == "1 delivery"
     assert count(12500, "member", "members") == "12,500 members"
+
+
+# --- the plain form ---------------------------------------------------------------------
+
+
+def _vote_message() -> dict:
+    return message(
+        "Voting opens today.",
+        embeds=[
+            embed(
+                "Ratification vote",
+                "Vote at the [Union voting service](https://vote.example.org/ba) by Friday.",
+                fields=[("Turnout", "12 of 40 (30%)", True), ("Where", "Online\nor Hall B")],
+                footer="Vote #3",
+                author="Bargaining committee",
+                url=URL,
+            )
+        ],
+    )
+
+
+def test_plain_text_says_everything_the_embed_says() -> None:
+    text = plain_text(_vote_message())
+    assert text.startswith("Voting opens today.")
+    for part in (
+        "Bargaining committee",
+        "**Ratification vote** (link: <https://example.org/updates/42>)",
+        # A link says where it goes, without a preview.
+        "Union voting service: <https://vote.example.org/ba>",
+        "Turnout: 12 of 40 (30%)",
+        "Where:\nOnline\nor Hall B",
+        "Vote #3",
+    ):
+        assert part in text
+
+
+def test_plain_payload_has_content_only_within_2000_and_says_where_the_rest_is() -> None:
+    long = message(embeds=[embed("Update", "word " * 700, url=URL, fields=[("A", "b")])])
+    plain = plain_payload(long)
+    assert plain["embeds"] == []
+    assert len(plain["content"]) <= Limits.CONTENT
+    assert plain["content"].endswith(f"the whole text: <{URL}>)")
+    assert plain["allowed_mentions"] == {"parse": []}
+    # Split into messages instead, nothing is lost.
+    chunks = plain_messages(long)
+    assert len(chunks) == 2 and all(len(c) <= Limits.CONTENT for c in chunks)
+    assert sum(c.count("word") for c in chunks) == 700
+
+
+def test_plain_form_never_pings() -> None:
+    payload = message(embeds=[embed("Hi @everyone", "and @here")])
+    assert "@everyone" not in plain_payload(payload)["content"]
+    assert all("@here" not in c for c in plain_messages(payload))
+
+
+def test_with_plain_text_keeps_the_embed_and_adds_its_text() -> None:
+    payload = _vote_message()
+    both = with_plain_text(payload)
+    assert both["embeds"] == payload["embeds"]
+    assert "Turnout: 12 of 40 (30%)" in both["content"]
+    assert with_plain_text(message("just text")) == message("just text")
+
+
+def test_listing_says_how_many_lines_it_left_out() -> None:
+    lines = [f"Local {n}: 12 of 40 (30%)" for n in range(100)]
+    text = listing(lines, 200, head="Turnout:", sep="; ")
+    assert len(text) <= 200
+    assert text.startswith("Turnout: Local 0: 12 of 40 (30%); Local 1")
+    kept = text.count("Local")
+    assert text.endswith(f"… and {100 - kept} more")
+    assert listing(["a", "b"], 100, head="Two:") == "Two:\na\nb"

@@ -38,7 +38,13 @@ SANDBOX_START = datetime(2024, 7, 10, 17, 0, tzinfo=UTC)
 # Capabilities with commands of their own (`rankfile faq ...`): each module has
 # `add_commands(subparsers)` that adds its parsers with `set_defaults(func=...)`, where
 # func(settings, args) -> exit code.
-CLI_MODULES: list[str] = ["bot.cli.ops", "bot.cli.faq", "bot.cli.privacy", "bot.cli.updates"]
+CLI_MODULES: list[str] = [
+    "bot.cli.ops",
+    "bot.cli.faq",
+    "bot.cli.privacy",
+    "bot.cli.updates",
+    "bot.cli.site",
+]
 
 
 async def server_of(
@@ -164,7 +170,11 @@ def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
         )
     # A date without a zone is read as UTC.
     start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
-    asyncio.run(sandbox.main(db_path, start=start, script=script, json_mode=args.json))
+    asyncio.run(
+        sandbox.main(
+            db_path, start=start, script=script, json_mode=args.json, plain_text=args.plain_text
+        )
+    )
     return 0
 
 
@@ -232,6 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser("sandbox", help="run offline against a fake Discord")
     sandbox.add_argument("--script", help="run the actions in FILE instead of reading the terminal")
     sandbox.add_argument("--json", action="store_true", help="print one JSON object per action")
+    sandbox.add_argument(
+        "--plain-text",
+        action="store_true",
+        help="every demo member reads the bot as plain text (/settings plain-text: on)",
+    )
     sandbox.add_argument("--db", help="database file (default: a new temporary file)")
     sandbox.add_argument("--now", help="the sandbox clock's start, ISO 8601 (default 2024-07-10)")
     sandbox.set_defaults(func=cmd_sandbox)

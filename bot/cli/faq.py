@@ -64,6 +64,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                         "question": m.entry.question,
                         "answer": m.entry.answer,
                         "score": m.score,
+                        "confident": m.confident,
                     }
                     for m in found
                 ]
@@ -72,7 +73,8 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                 print("no confident match")
             else:
                 for m in found:
-                    print(f"{m.score:.2f}  #{m.entry.id}  {m.entry.question}")
+                    sure = "answer" if m.confident else "close"
+                    print(f"{m.score:.2f}  {sure:6}  #{m.entry.id}  {m.entry.question}")
     except FileNotFoundError as exc:
         return _fail(f"no file at {exc.filename}")
     except (UserError, DatabaseError) as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +27,11 @@ NO_MEMBER = {
     "cat.role_failed": "rankfile (by itself)",
 }
 COMMAND_LINE = "rankfile (command line)"
+
+# Called inside the change's transaction with (db, guild_id, action, now) after each audit row;
+# added at start-up by bot.wiring (the public site schedules its rebuild there).
+RecordHook = Callable[[Database, int, str, datetime], Awaitable[None]]
+_RECORD_HOOKS: list[RecordHook] = []
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,16 @@ async def record(
     now: datetime,
 ) -> int:
     """Write one audit row (call inside the transaction that makes the change)."""
-    return await db.execute(INSERT, (guild_id, actor_id, action, subject, detail, to_db(now)))
+    row_id = await db.execute(INSERT, (guild_id, actor_id, action, subject, detail, to_db(now)))
+    for hook in _RECORD_HOOKS:
+        await hook(db, guild_id, action, now)
+    return row_id
+
+
+def on_record(hook: RecordHook) -> None:
+    """Call `hook` after every audit row, inside the change's transaction (once per hook)."""
+    if hook not in _RECORD_HOOKS:
+        _RECORD_HOOKS.append(hook)
 
 
 async def recent(db: Database, guild_id: int, limit: int = 20, offset: int = 0) -> list[AuditEntry]:

@@ -117,7 +117,7 @@ def check_file(path: Path, key: str | None = None) -> str | None:
         if app_id != APPLICATION_ID:
             return f"{path} is not a rankfile database"
         result = [row[0] for row in conn.execute("PRAGMA integrity_check").fetchall()]
-    except Exception as exc:  # noqa: BLE001 - sqlite3's or SQLCipher's DatabaseError
+    except Exception as exc:
         hint = " with this RANKFILE_DB_KEY" if key else ""
         return f"{path} is not a rankfile database{hint} ({exc})"
     finally:
@@ -236,7 +236,7 @@ def bot_running(db_path: Path, now: datetime, key: str | None = None) -> bool:
             row = conn.execute(HEARTBEAT).fetchone()
         finally:
             conn.close()
-    except Exception:  # noqa: BLE001 - unreadable: no heartbeat to go by
+    except Exception:
         return False
     if row is None or row[1] is not None:
         return False

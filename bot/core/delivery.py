@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.core.db import Database, from_db, to_db
 from bot.core.errors import Conflict, NotFound
+from bot.core.render import Limits, truncate
 
 INSERT_BROADCAST = (
     "INSERT INTO broadcast (guild_id, kind, subject, author_id, payload, created_at, "
@@ -27,7 +28,7 @@ INSERT_DELIVERY = (
 )
 DUE = (
     "SELECT d.id, d.broadcast_id, d.action, d.target_kind, d.target_id, d.edit_message_id, "
-    "d.attempts, b.payload FROM delivery d JOIN broadcast b ON b.id = d.broadcast_id "
+    "d.attempts, b.payload, b.guild_id FROM delivery d JOIN broadcast b ON b.id = d.broadcast_id "
     "WHERE d.state = 'pending' AND d.due_at <= ? ORDER BY d.due_at, d.id LIMIT ?"
 )
 NEXT_DUE = "SELECT min(due_at) FROM delivery WHERE state = 'pending'"
@@ -74,6 +75,7 @@ REPLACE_PENDING_PAYLOAD = (
     "(SELECT 1 FROM delivery WHERE broadcast_id = ? AND state = 'pending')"
 )
 GET_DM = "SELECT channel_id FROM dm_channel WHERE user_id = ?"
+DM_OWNER = "SELECT user_id FROM dm_channel WHERE channel_id = ?"
 FORGET_DM = "DELETE FROM dm_channel WHERE user_id = ? AND channel_id = ?"
 PUT_DM = (
     "INSERT INTO dm_channel (user_id, channel_id, opened_at) VALUES (?, ?, ?) "
@@ -134,6 +136,7 @@ class Delivery:
     edit_message_id: int | None
     attempts: int
     payload: dict[str, Any]
+    guild_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,7 @@ async def due(db: Database, now: datetime, limit: int = 100) -> list[Delivery]:
             r["edit_message_id"],
             r["attempts"],
             json.loads(r["payload"]),
+            r["guild_id"],
         )
         for r in rows
     ]
@@ -331,6 +335,11 @@ async def dm_channel(db: Database, user_id: int) -> int | None:
     return await db.fetchval(GET_DM, (user_id,))
 
 
+async def dm_owner(db: Database, channel_id: int) -> int | None:
+    """The member whose DM channel this is (None: a server channel, or one never used)."""
+    return await db.fetchval(DM_OWNER, (channel_id,))
+
+
 async def remember_dm_channel(db: Database, user_id: int, channel_id: int, now: datetime) -> None:
     """Keep the member's DM channel so it is opened once (and when: the new-DM budget)."""
     await db.execute(PUT_DM, (user_id, channel_id, to_db(now)))
@@ -352,6 +361,13 @@ async def failed_total(db: Database) -> int:
     return int(await db.fetchval(FAILED_TOTAL, (), 0))
 
 
-def file_part(name: str, data: bytes) -> dict[str, str]:
-    """An attachment for a queued message (payload["files"]): small files only (.ics, PNG)."""
-    return {"name": name, "data": base64.b64encode(data).decode("ascii")}
+def file_part(name: str, data: bytes, description: str | None = None) -> dict[str, str]:
+    """An attachment for a queued message (payload["files"]): small files only (.ics, PNG).
+
+    `description` is what a screen reader says for it (an image must have one: what it shows
+    and its key numbers), cut to Discord's 1,024 characters.
+    """
+    part = {"name": name, "data": base64.b64encode(data).decode("ascii")}
+    if description:
+        part["description"] = truncate(description, Limits.ATTACHMENT_DESCRIPTION)
+    return part

@@ -56,6 +56,9 @@ class GuildSettings:
     cat_channel_id: int | None = None
     # Transparency (migration 0011): days without an update before organizers are nudged.
     silence_days: int = 7
+    # Readable by everyone (migration 0018): channel posts carry their plain text beside the
+    # embed, for members who turned embeds off.
+    plain_text_posts: int = 0
 
     def missing(self, *names: str) -> list[str]:
         """The named settings (all of SETUP_OPTION by default) that are not set yet."""
@@ -100,7 +103,7 @@ async def update(
         for name, value in changes.items():
             # Column names come from the dataclass, never from member input.
             await db.execute(
-                f"UPDATE guild_settings SET {name} = ?, updated_at = ? WHERE guild_id = ?",  # noqa: S608
+                f"UPDATE guild_settings SET {name} = ?, updated_at = ? WHERE guild_id = ?",
                 (value, to_db(now), guild_id),
             )
         if changes:

@@ -51,7 +51,7 @@ class Scrub(logging.Filter):
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating log file readable by its owner only (logs name servers and row ids)."""
 
-    def _open(self):  # noqa: ANN202 - the stdlib's signature
+    def _open(self):
         stream = super()._open()
         os.chmod(self.baseFilename, 0o600)
         return stream

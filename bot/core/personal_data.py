@@ -17,6 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DELETE, ANONYMISE, KEEP = "delete", "anonymise", "keep"
+# The `member` expression of a table that never records who wrote its rows (bot.faq's
+# unanswered questions): it matches no member (ids are never 0), so export and delete find
+# nothing there that links to anyone, and the retention purge takes every row of the server.
+NOBODY = "0"
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,8 @@ def holds_text(column: str, purpose: str) -> Personal:
     return Personal(column, "member text", purpose)
 
 
-# The core's own tables: messages the bot sends, the audit log, DM channels, settings.
+# The core's own tables: messages the bot sends, the audit log, DM channels, settings,
+# members' preferences.
 PERSONAL_DATA: tuple[Use | NotPersonal, ...] = (
     Use(
         "messages_authored",
@@ -149,6 +154,16 @@ PERSONAL_DATA: tuple[Use | NotPersonal, ...] = (
         DELETE,
         "deleted",
         purge=KEEP,  # not a server's data: it spares the member's other servers a refused DM
+    ),
+    Use(
+        "preferences",
+        "member_preference",
+        "user_id",
+        "guild_id",
+        (holds_id("user_id", "how the member asked the bot to talk to them (/settings)"),),
+        ("plain_text", "updated_at"),
+        DELETE,
+        "deleted (the bot goes back to its defaults for the member)",
     ),
     NotPersonal("meta", ("key", "value"), "the bot's own bookkeeping"),
     NotPersonal("guild_settings", ("timezone",), "a server setting"),

@@ -4,6 +4,11 @@ Cogs wrap embeds with `discord.Embed.from_dict`; the delivery engine sends paylo
 Everything built here is within Discord's limits, so Discord never rejects our text:
 long text is cut at a word boundary with "…" (or split into several messages with
 `split_text`). Lengths are counted in code points, as Discord's API counts them.
+
+Every message also has a plain form (`plain_text`): the same facts as text, for members who
+turned embeds off or read with a screen reader. Replies and DMs to a member who chose it
+(`/settings plain-text`) carry only that form (`plain_payload`, `plain_messages`); a server can
+have its channel posts carry it beside the embed (`with_plain_text`).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any, Final
 
 __all__ = [
     "NO_PINGS",
+    "STATUS_WORDS",
     "Colour",
     "Limits",
     "allowed_mentions",
@@ -22,8 +28,13 @@ __all__ = [
     "defang",
     "embed",
     "embed_length",
+    "listing",
     "message",
+    "plain_messages",
+    "plain_payload",
+    "plain_text",
     "split_text",
+    "with_plain_text",
     "truncate",
 ]
 
@@ -51,6 +62,7 @@ class Limits:
     BUTTON_LABEL: Final = 80
     MODAL_TITLE: Final = 45
     MENTION_IDS: Final = 100  # per list in allowed_mentions
+    ATTACHMENT_DESCRIPTION: Final = 1024  # an attachment's alt text
 
 
 class Colour:
@@ -63,6 +75,23 @@ class Colour:
     NEUTRAL: Final = 0x6B7280  # grey
 
 
+# A status colour never speaks alone (WCAG 1.4.1): an embed in one of these colours says its
+# status in words too, with at least one of these (in its title, text, fields or footer).
+# Colours not listed (INFO, NEUTRAL) carry no status. The contract test checks every message.
+STATUS_WORDS: Final[dict[int, tuple[str, ...]]] = {
+    Colour.SUCCESS: tuple(
+        "done|saved|sent|answered|welcome|status|passed|deleted|updated|cancelled|you're in|"
+        "ok|✅|✓".split("|")
+    ),
+    Colour.WARNING: tuple(
+        "before you|check|?|no confident|needed|uncovered|⚠|to do|still to set|not set|"
+        "pending|waiting|missing".split("|")
+    ),
+    Colour.DANGER: tuple(
+        "can't|cancelled|retracted|failed|problem|❌|refused|error|rejected|closed|not ".split("|")
+    ),
+}
+
 # Never mutate: `message()` and `allowed_mentions()` always hand out fresh copies.
 NO_PINGS: Final[dict[str, list[str]]] = {"parse": []}
 
@@ -70,6 +99,7 @@ NO_PINGS: Final[dict[str, list[str]]] = {"parse": []}
 _DESCRIPTION_FLOOR: Final = 1024
 # A later embed squeezed below this many characters is dropped rather than shown as a stub.
 _EMBED_FLOOR: Final = 200
+_LINK = re.compile(r"\[([^\]\n]+)\]\(<?(https?://[^)\s>]+)>?\)")
 _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s)")
 
@@ -419,3 +449,120 @@ def message(
     if components is not None:
         payload["components"] = components
     return payload
+
+
+def listing(lines: Sequence[str], limit: int, *, head: str = "", sep: str = "\n") -> str:
+    """`head` then as many `lines` as fit in `limit`, joined by `sep`, ending with "… and N
+    more" when some are left out: a chart's description or its data as text."""
+    text = head
+    for index, line in enumerate(lines):
+        # After the head, a line break when lines are, else a space ("...: 600: TA; 700: ...").
+        glue = ("\n" if sep == "\n" else " ") if index == 0 else sep
+        glue = glue if text else ""
+        joined = f"{text}{glue}{line}"
+        left = len(lines) - index - 1
+        more = f"{sep}{ELLIPSIS} and {left} more" if left else ""
+        if len(joined) + len(more) > limit:
+            return truncate(f"{text}{glue}{ELLIPSIS} and {len(lines) - index} more", limit)
+        text = joined
+    return truncate(text, limit)
+
+
+# -- the plain form ------------------------------------------------------------------------
+
+
+def _plain_links(text: str) -> str:
+    """Masked links written so they say where they go: "Vote here: <https://...>"."""
+
+    def spell(found: re.Match[str]) -> str:
+        label, url = found.group(1).strip(), found.group(2)
+        return f"<{url}>" if label in (url, f"<{url}>") else f"{label}: <{url}>"
+
+    return _LINK.sub(spell, text)
+
+
+def _has_name(name: str) -> bool:
+    return bool(name.replace(_ZWSP, "").strip()) and name.strip() != PLACEHOLDER
+
+
+def embed_text(item: dict[str, Any]) -> str:
+    """One embed as plain text: author, title (and where it links), description, every field as
+    "Name: value", images by their description, footer and time."""
+    lines: list[str] = []
+    author = (item.get("author") or {}).get("name")
+    if author:
+        lines.append(author)
+    title = item.get("title")
+    if title:
+        url = item.get("url")
+        lines.append(f"**{title}**" + (f" (link: <{url}>)" if url else ""))
+    if item.get("description"):
+        lines.append(_plain_links(item["description"]))
+    for field in item.get("fields") or ():
+        name, value = _text(field.get("name") or ""), _plain_links(_text(field.get("value") or ""))
+        if not _has_name(name):
+            lines.append(value)
+        elif "\n" in value:
+            lines.append(f"{name}:\n{value}")
+        else:
+            lines.append(f"{name}: {value}")
+    for kind in ("image", "thumbnail"):
+        picture = item.get(kind) or {}
+        if picture.get("url"):
+            said = picture.get("description") or f"<{picture['url']}>"
+            lines.append(f"{'Image' if kind == 'image' else 'Picture'}: {said}")
+    footer = (item.get("footer") or {}).get("text")
+    if footer:
+        lines.append(footer)
+    if item.get("timestamp"):
+        moment = datetime.fromisoformat(item["timestamp"])
+        lines.append(f"<t:{int(moment.timestamp())}:f>")
+    return "\n".join(line for line in lines if line.strip())
+
+
+def plain_text(payload: dict[str, Any]) -> str:
+    """The whole message (content, then each embed) as plain text, uncut: the same title,
+    fields, numbers and links that the embeds show. Empty when the message has no text."""
+    parts = [payload.get("content") or ""]
+    parts += [embed_text(e) for e in payload.get("embeds") or ()]
+    return "\n\n".join(p.strip() for p in parts if p and p.strip())
+
+
+def _rest_note(payload: dict[str, Any]) -> str:
+    for item in payload.get("embeds") or ():
+        if item.get("url"):
+            return f"\n{ELLIPSIS} (shortened; the whole text: <{item['url']}>)"
+    return f"\n{ELLIPSIS} (shortened; `/settings plain-text: off` shows the whole message)"
+
+
+def _fit_plain(text: str, limit: int, note: str) -> str:
+    if len(text) <= limit:
+        return text
+    return _cut(text, limit - len(note)).rstrip() + note
+
+
+def plain_payload(payload: dict[str, Any], limit: int = Limits.CONTENT) -> dict[str, Any]:
+    """The message in its plain form only: its text as content (within `limit`, ending with
+    where to read the rest when cut), no embeds; mentions, buttons and files kept."""
+    result = {k: v for k, v in payload.items() if k != "embeds"}
+    text = plain_text(payload)
+    if text:
+        result["content"] = defang(_fit_plain(text, limit, _rest_note(payload)))
+    if payload.get("embeds") is not None:
+        result["embeds"] = []
+    return result
+
+
+def plain_messages(payload: dict[str, Any], limit: int = Limits.CONTENT) -> list[str]:
+    """The plain form in as many messages of at most `limit` characters as it needs."""
+    return [defang(chunk) for chunk in split_text(plain_text(payload), limit)]
+
+
+def with_plain_text(payload: dict[str, Any], limit: int = Limits.CONTENT) -> dict[str, Any]:
+    """A channel post that carries its plain text beside its embeds (content + embeds), for a
+    server that asked for it; a message without embeds is returned unchanged."""
+    if not payload.get("embeds"):
+        return payload
+    text = plain_text(payload)
+    note = f"\n{ELLIPSIS} (shortened; the rest is in the embed below)"
+    return {**payload, "content": defang(_fit_plain(text, limit, note))}

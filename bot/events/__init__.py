@@ -24,7 +24,7 @@ from __future__ import annotations
 from bot.core import timers
 from bot.events import calendar, questions, recurrence, reminders, rsvps, votes
 from bot.events.changes import cancel, create, edit, set_discord_event, set_thread
-from bot.events.charts import turnout_chart
+from bot.events.charts import turnout_chart, turnout_description
 from bot.events.demo import load_demo
 from bot.events.drafts import make_draft, parse_times
 from bot.events.embeds import (
@@ -151,6 +151,7 @@ __all__ = [
     "toggle_reminders",
     "turnout",
     "turnout_chart",
+    "turnout_description",
     "turnout_series",
     "unsynced",
     "upcoming",

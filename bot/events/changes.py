@@ -29,6 +29,7 @@ CANCEL_EVENT = (
 )
 CANCEL_SESSIONS = "UPDATE event_session SET state = 'cancelled' WHERE event_id = ?"
 SET_THREAD = "UPDATE event SET thread_id = ? WHERE id = ?"
+SET_PUBLIC = "UPDATE event SET public = 1 WHERE id = ?"
 
 
 async def create(
@@ -63,6 +64,8 @@ async def create(
                 draft.place,
             ),
         )
+        if draft.public:
+            await db.execute(SET_PUBLIC, (event_id,))
         for unit_id in draft.unit_ids:
             await db.execute(model.INSERT_UNIT, (event_id, unit_id))
         for role_id in draft.role_ids:

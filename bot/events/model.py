@@ -129,6 +129,7 @@ class Draft:
     role_ids: tuple[int, ...] = ()
     repeat: str | None = None  # weekly, biweekly, monthly (town halls)
     discussion: bool = False  # open a discussion thread with it (town halls)
+    public: bool = False  # also on the public site (bot.site), when the server publishes one
 
 
 # -- reading -------------------------------------------------------------------------------

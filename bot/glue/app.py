@@ -56,6 +56,15 @@ class Tree(app_commands.CommandTree):
     ) -> None:
         await ui.report_error(interaction, error)
 
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # A member whose DMs were found closed runs a command: they are back, DM them again.
+        client = interaction.client
+        closed = getattr(client, "closed_dms", None)
+        if closed and interaction.user.id in closed:
+            closed.discard(interaction.user.id)
+            await dm_limits.member_is_back(client.db, interaction.user.id)  # type: ignore[attr-defined]
+        return True
+
 
 class Rankfile(commands.Bot):
     """rankfile's Discord client."""
@@ -92,6 +101,8 @@ class Rankfile(commands.Bot):
             **options,
         )
         self.invalid_requests = invalid_requests
+        # Members whose DMs were found closed this week (the worker adds to it).
+        self.closed_dms: set[int] = set()
         self.settings = settings
         self.clock = clock or Clock()
         self.sync_commands = sync_commands
@@ -110,6 +121,7 @@ class Rankfile(commands.Bot):
         applied = await self.migrate_with_backup()
         if applied:
             log.info("applied migrations %s", applied)
+        self.closed_dms = await dm_limits.closed_members(self.db, self.clock.now())
         for module in cog_modules():
             await self.load_extension(module)
         await self.scheduler.start()
@@ -164,10 +176,7 @@ class Rankfile(commands.Bot):
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         # Discord drops an interaction not answered within 3 s: defer any slow handler's.
-        answering = asyncio.ensure_future(ui.acknowledge_in_time(interaction))
-        # A member whose DMs were found closed shows they are back: DM them again.
-        await dm_limits.member_is_back(self.db, interaction.user.id)
-        await answering
+        await ui.acknowledge_in_time(interaction)
 
     def _unauthorized(self) -> None:
         # Discord answered 401: the token was reset or revoked; every request would fail.

@@ -29,7 +29,7 @@ import discord
 from discord.http import Route
 from discord.utils import _to_json
 
-from bot.core import delivery, dm_limits
+from bot.core import delivery, dm_limits, guild_settings, preferences, render
 from bot.core.clock import Clock
 from bot.core.db import Database
 from bot.glue.invalid_requests import InvalidRequests
@@ -254,6 +254,9 @@ class DeliveryWorker:
             reason = "dms_closed" if exc.code == 50007 else "missing_access"
             if reason == "dms_closed":
                 await dm_limits.mark_closed(self.db, item.target_id, now())
+                closed = getattr(self.bot, "closed_dms", None)
+                if closed is not None:
+                    closed.add(item.target_id)
             await delivery.mark_skipped(self.db, item.id, reason, now())
         except discord.NotFound as exc:
             if item.target_kind == "dm" and cached and exc.code == 10003:
@@ -315,7 +318,7 @@ class DeliveryWorker:
         return channel_id, False
 
     async def _send(self, item: delivery.Delivery, channel_id: int) -> int:
-        body: dict[str, Any] = dict(item.payload)
+        body: dict[str, Any] = await self._readable(item, dict(item.payload))
         files = body.pop("files", None) or []
         # Belt and braces: a payload without allowed_mentions would let its text ping.
         body.setdefault("allowed_mentions", {"parse": []})
@@ -336,7 +339,11 @@ class DeliveryWorker:
         if not files:
             data = await self.bot.http.request(route, json=body)
             return int(data["id"])
-        body["attachments"] = [{"id": i, "filename": f["name"]} for i, f in enumerate(files)]
+        body["attachments"] = [
+            {"id": i, "filename": f["name"]}
+            | ({"description": f["description"]} if f.get("description") else {})
+            for i, f in enumerate(files)
+        ]
         form: list[dict[str, Any]] = [{"name": "payload_json", "value": _to_json(body)}]
         attachments = []
         for index, file in enumerate(files):
@@ -352,6 +359,25 @@ class DeliveryWorker:
             attachments.append(discord.File(io.BytesIO(raw), filename=file["name"]))
         data = await self.bot.http.request(route, form=form, files=attachments)
         return int(data["id"])
+
+    async def _readable(self, item: delivery.Delivery, body: dict[str, Any]) -> dict[str, Any]:
+        """The message as its reader asked, decided at send time: a DM to a member who chose
+        plain text (`/settings plain-text`) carries only the plain form; a channel post in a
+        server that asked for it (`/setup accessibility`) carries the plain text beside its
+        embeds."""
+        if not body.get("embeds"):
+            return body
+        # An edit names its channel: a member's DM channel is read as that member asked.
+        member = item.target_id if item.target_kind == "dm" else None
+        if item.action == "edit":
+            member = await delivery.dm_owner(self.db, item.target_id)
+        if member is not None:
+            if await preferences.plain_text(self.db, item.guild_id, member):
+                return render.plain_payload(body)
+            return body
+        if (await guild_settings.get(self.db, item.guild_id)).plain_text_posts:
+            return render.with_plain_text(body)
+        return body
 
 
 class _OverBudget(Exception):

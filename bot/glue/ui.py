@@ -1,7 +1,9 @@
 """Discord-facing helpers shared by every cog: one way to reply, one error report, base views.
 
 Message content is built by bot.render as plain dicts; this module turns them into what
-discord.py sends, always with explicit allowed mentions.
+discord.py sends, always with explicit allowed mentions. A member who chose plain text
+(`/settings plain-text`) gets every answer in its plain form only (`render.plain_messages`);
+in a server that asked for it, public answers carry the plain text beside their embeds.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import re
 import secrets
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -17,6 +20,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.core import guild_settings, preferences, render
 from bot.core.errors import UserError
 from bot.core.render import Colour, embed
 from bot.core.timeparse import TimeParseError
@@ -28,9 +32,13 @@ NO_PINGS = discord.AllowedMentions.none()
 # Discord drops an interaction whose first answer comes after 3 s. A handler that has not
 # answered within this budget is deferred for it, so the member sees "thinking" at once.
 ANSWER_BUDGET = 0.5
+# A form (modal) can only be the first answer, so an interaction that may open one is given
+# longer before the watchdog defers it (then the member gets an "Open the form" button).
+FORM_BUDGET = 2.0
 _ANSWER_LOCK = "rankfile.answer_lock"
 _TRIED = "rankfile.answer_tried"  # a first answer was sent (even if Discord refused it)
 _PUBLIC_IF = "public_if"
+_OPENS_FORM = "opens_form"
 
 
 def to_embed(data: dict) -> discord.Embed:
@@ -38,9 +46,35 @@ def to_embed(data: dict) -> discord.Embed:
     return discord.Embed.from_dict(data)
 
 
-def to_file(name: str, data: bytes) -> discord.File:
-    """Bytes as an attachment."""
-    return discord.File(io.BytesIO(data), filename=name)
+# An attachment: (file name, bytes) or (file name, bytes, description). An image must have a
+# description (what it shows and its key numbers): screen readers read it out.
+Attachment = tuple[str, bytes] | tuple[str, bytes, str]
+
+
+def to_file(name: str, data: bytes, description: str | None = None) -> discord.File:
+    """Bytes as an attachment, with its description (cut to Discord's 1,024 characters)."""
+    limit = render.Limits.ATTACHMENT_DESCRIPTION
+    said = render.truncate(description, limit) if description else None
+    return discord.File(io.BytesIO(data), filename=name, description=said)
+
+
+def _files(files: Sequence[Attachment]) -> list[discord.File]:
+    return [to_file(*item) for item in files]
+
+
+async def reads_plain_text(interaction: discord.Interaction) -> bool:
+    """Whether the member who acted reads the bot as plain text only (`/settings`)."""
+    db = getattr(interaction.client, "db", None)
+    if db is None:
+        return False
+    return await preferences.plain_text(db, interaction.guild_id, interaction.user.id)
+
+
+async def _posts_plain_text(interaction: discord.Interaction) -> bool:
+    db = getattr(interaction.client, "db", None)
+    if db is None or interaction.guild_id is None:
+        return False
+    return bool((await guild_settings.get(db, interaction.guild_id)).plain_text_posts)
 
 
 def _answer_lock(interaction: discord.Interaction) -> asyncio.Lock:
@@ -66,6 +100,40 @@ def answers_in_public(when: Callable[[Any], bool]) -> Callable[[Any], Any]:
     return mark
 
 
+def opens_form(command: Any) -> Any:
+    """Mark a slash command that answers with a form (give it FORM_BUDGET)."""
+    command.extras[_OPENS_FORM] = True
+    return command
+
+
+class FormButtons:
+    """The custom ids of buttons that answer with a form, registered by cogs at start-up."""
+
+    def __init__(self) -> None:
+        self._patterns: list[re.Pattern[str]] = []
+
+    def add(self, pattern: str) -> None:
+        """Buttons whose custom id matches `pattern` (a regex, whole id) open a form."""
+        if all(p.pattern != pattern for p in self._patterns):
+            self._patterns.append(re.compile(pattern))
+
+    def match(self, custom_id: str) -> bool:
+        """Whether a pressed button opens a form."""
+        return any(p.fullmatch(custom_id) for p in self._patterns)
+
+
+FORM_BUTTONS = FormButtons()
+
+
+def _may_open_form(interaction: discord.Interaction) -> bool:
+    if interaction.type is discord.InteractionType.application_command:
+        command = interaction.command
+        return bool(command is not None and command.extras.get(_OPENS_FORM))
+    if interaction.type is discord.InteractionType.component:
+        return FORM_BUTTONS.match(str((interaction.data or {}).get("custom_id", "")))
+    return False
+
+
 def _answers_publicly(interaction: discord.Interaction) -> bool:
     command = interaction.command
     if command is None:
@@ -88,7 +156,7 @@ async def acknowledge_in_time(
     Autocomplete cannot be deferred (its answers must simply be fast)."""
     if interaction.type is discord.InteractionType.autocomplete:
         return
-    await asyncio.sleep(budget)
+    await asyncio.sleep(max(budget, FORM_BUDGET) if _may_open_form(interaction) else budget)
     async with _answer_lock(interaction):
         if interaction.response.is_done() or interaction.extras.get(_TRIED):
             return
@@ -138,19 +206,36 @@ async def reply(
     *,
     embeds: Sequence[dict] = (),
     view: discord.ui.View | None = None,
-    files: Sequence[tuple[str, bytes]] = (),
+    files: Sequence[Attachment] = (),
     ephemeral: bool = False,
 ) -> None:
-    """Answer an interaction: the first answer, or a followup when it was already answered."""
-    kwargs: dict[str, Any] = {
-        "content": content,
-        "embeds": [to_embed(e) for e in embeds],
-        "ephemeral": ephemeral,
-        "allowed_mentions": NO_PINGS,
-        "files": [to_file(name, data) for name, data in files],
-    }
-    if view is not None:
-        kwargs["view"] = view
+    """Answer an interaction: the first answer, or a followup when it was already answered.
+
+    To a member who reads plain text, the answer is its plain form only, in as many messages
+    as it needs (the buttons and files on the last); a public answer in a server that asked
+    for it carries the plain text beside its embeds."""
+    messages: list[str | None] = [content]
+    if embeds and await reads_plain_text(interaction):
+        messages = list(render.plain_messages({"content": content, "embeds": list(embeds)}))
+        messages = messages or [None]
+        embeds = ()
+    elif embeds and not ephemeral and await _posts_plain_text(interaction):
+        messages = [render.with_plain_text({"content": content, "embeds": list(embeds)})["content"]]
+    last = len(messages) - 1
+    for index, text in enumerate(messages):
+        kwargs: dict[str, Any] = {
+            "content": text,
+            "embeds": [to_embed(e) for e in embeds] if index == last else [],
+            "ephemeral": ephemeral,
+            "allowed_mentions": NO_PINGS,
+            "files": _files(files) if index == last else [],
+        }
+        if view is not None and index == last:
+            kwargs["view"] = view
+        await _send(interaction, kwargs)
+
+
+async def _send(interaction: discord.Interaction, kwargs: dict[str, Any]) -> None:
     async with _answer_lock(interaction):
         if not interaction.response.is_done():
             interaction.extras[_TRIED] = True
@@ -166,7 +251,19 @@ async def update(
     embeds: Sequence[dict] = (),
     view: discord.ui.View | None = None,
 ) -> None:
-    """Replace the message a button or select was pressed on."""
+    """Replace the message a button or select was pressed on.
+
+    A private message of a member who reads plain text becomes its plain form only (cut to
+    one message, saying where the rest is); a public one keeps its embeds for everyone, with
+    the plain text beside them when the server asked for it."""
+    if embeds:
+        payload = {"content": content, "embeds": list(embeds)}
+        message = interaction.message
+        private = message is None or message.flags.ephemeral
+        if private and await reads_plain_text(interaction):
+            content, embeds = render.plain_payload(payload).get("content"), ()
+        elif not private and await _posts_plain_text(interaction):
+            content = render.with_plain_text(payload)["content"]
     kwargs: dict[str, Any] = {
         "content": content,
         "embeds": [to_embed(e) for e in embeds],
@@ -277,7 +374,7 @@ class ReportsErrors:
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
             await self.act(interaction)  # type: ignore[attr-defined]
-        except Exception as error:  # noqa: BLE001 - the one handler decides what to say
+        except Exception as error:
             await report_error(interaction, error)
 
 

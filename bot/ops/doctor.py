@@ -540,7 +540,7 @@ async def database_file_checks(
         await db.open()
         checks = [passed("database", f"{db_path} opens"), encryption_check(db_path, key)]
         checks += await database_checks(db, backup_dir, now)
-    except Exception as exc:  # noqa: BLE001 - DatabaseError, or a wrong RANKFILE_DB_KEY
+    except Exception as exc:
         checks = [
             failed(
                 "database",

@@ -187,7 +187,7 @@ class CrashRig:
     def _spawn(self) -> subprocess.Popen[bytes]:
         # A warm spare: it imports the bot and its cogs, then waits for "go" on stdin, so a
         # restart costs the bot's start-up, not Python's imports (the kill points stay real).
-        return subprocess.Popen(  # noqa: S603, ASYNC220 - our interpreter, our module; returns at once
+        return subprocess.Popen(  # noqa: S603 - our interpreter, our module; returns at once
             [sys.executable, "-m", "bot.sandbox.crash", "--child", str(self.config_path)],
             cwd=ROOT,
             stdin=subprocess.PIPE,

@@ -3,7 +3,7 @@
 One action a line::
 
     as carol                              # act as another member of the demo server
-    /faq question: what is a TA private: true
+    /faq question: what is a TA public: true
     click Remind me                       # a button, by label or custom_id
     select units grips props              # a select menu: custom_id then values
     submit title: Town hall body: Thursday at 6   # fill and submit the open modal
@@ -562,6 +562,15 @@ async def prepare_demo_server(bot: commands.Bot, demo: DemoGuild) -> None:
     await demo_content.load(db, demo.guild_id, now)
 
 
+async def prepare_plain_text(bot: commands.Bot, demo: DemoGuild) -> None:
+    """The demo server, with every demo member reading the bot as plain text (`--plain-text`)."""
+    from bot.core import preferences
+
+    await prepare_demo_server(bot, demo)
+    for user_id in demo.users.values():
+        await preferences.set_plain_text(bot.db, demo.guild_id, user_id, True, bot.clock.now())  # type: ignore[attr-defined]
+
+
 def _has_jsonschema() -> bool:
     return importlib.util.find_spec("jsonschema") is not None
 
@@ -573,11 +582,13 @@ async def main(
     script: Path | None = None,
     json_mode: bool = False,
     out: IO[str] = sys.stdout,
+    plain_text: bool = False,
 ) -> int:
     """``rankfile sandbox``: rankfile's bot on ``db_path`` with a manual clock set to ``start``.
 
     The clock only moves with ``advance``; the demo server gets its settings and demo
-    content before the first action. Returns the number of bad lines.
+    content before the first action (with ``plain_text``, every demo member has chosen
+    `/settings plain-text: on`). Returns the number of bad lines.
     """
     from bot.core.clock import Clock, ManualClock
     from bot.core.config import Settings
@@ -595,5 +606,9 @@ async def main(
         )
 
     return await run_sandbox(
-        make_bot, script=script, json_mode=json_mode, out=out, prepare=prepare_demo_server
+        make_bot,
+        script=script,
+        json_mode=json_mode,
+        out=out,
+        prepare=prepare_plain_text if plain_text else prepare_demo_server,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bot.core import timers
 from bot.tracker import silence
-from bot.tracker.charts import chart_data, timeline_png
+from bot.tracker.charts import chart_data, timeline_description, timeline_lines, timeline_png
 from bot.tracker.demo import load_demo
 from bot.tracker.model import (
     INSERT,
@@ -84,6 +84,8 @@ __all__ = [
     "set_proposal",
     "set_status",
     "standing",
+    "timeline_description",
+    "timeline_lines",
     "timeline_png",
     "unit_embed",
 ]

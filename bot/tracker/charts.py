@@ -1,4 +1,5 @@
-"""The campaign's timeline as a picture: units as rows, statuses as coloured spans."""
+"""The campaign's timeline as a picture: units as rows, statuses as coloured, patterned spans;
+and the same facts in words (the picture's description, and the lines shown beside it)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,55 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.db import Database
-from bot.core.render import truncate
+from bot.core.render import Limits, count, listing, truncate
 from bot.tracker import model, status
-from bot.tracker.model import ALL_HISTORY, STATUSES, Overview, Status, StatusChange
+from bot.tracker.model import ALL_HISTORY, STATUSES, Overview, Status, StatusChange, UnitStanding
+
+# A pattern per status beside its colour, so no status is told by colour alone.
+HATCH = {
+    "not_started": "",
+    "negotiating": "//",
+    "strike_vote": "xx",
+    "strike_authorized": "XX",
+    "tentative_agreement": "..",
+    "summary_released": "\\\\",
+    "moa_released": "++",
+    "ratification_vote": "oo",
+    "ratified": "||",
+    "rejected": "--",
+}
+
+
+def unit_line(s: UnitStanding, zone: str) -> str:
+    """One unit in words: "600: Summary released since June 28, TA March 20, waited 100 days
+    for the details"."""
+    label = STATUSES.get(s.status, STATUSES["not_started"]).label
+    text = f"{s.unit.code}: {label}"
+    if s.current is not None:
+        text += f" since {model.day_text(s.current.reached_at, zone)}"
+    if s.tentative_at is not None and s.status != "tentative_agreement":
+        text += f", TA {model.day_text(s.tentative_at, zone)}"
+    if s.days_waiting is not None:
+        text += f", waiting {count(s.days_waiting, 'day', 'days')} for the details"
+    elif s.days_to_details is not None:
+        text += f", waited {count(s.days_to_details, 'day', 'days')} for the details"
+    return text
+
+
+def timeline_lines(view: Overview, zone: str) -> list[str]:
+    """The timeline in words, a line per unit then per general table (the same order as the
+    picture, top first)."""
+    return [unit_line(s, zone) for s in [*view.standings, *view.tables]]
+
+
+def timeline_description(view: Overview, zone: str) -> str:
+    """What the picture shows and its key numbers (the attachment's description)."""
+    head = (
+        f"Bargaining timeline: one row per unit, its statuses as spans from left to right "
+        f"(each status its own colour and pattern, named beside the unit), a dashed line at "
+        f"today. {status.reached_text(view).replace('**', '')}. By unit:"
+    )
+    return listing(timeline_lines(view, zone), Limits.ATTACHMENT_DESCRIPTION, head=head, sep="; ")
 
 
 def timeline_png(
@@ -47,11 +94,19 @@ def timeline_png(
                     left=left,
                     height=0.6,
                     color=status.colour,
+                    hatch=HATCH.get(status.code, ""),
                     edgecolor="white",
                     linewidth=0.5,
                 )
         ax.set_yticks(range(len(rows)))
-        ax.set_yticklabels([truncate(s.unit.code, 16) for s in rows])
+        # The current status in words beside each unit: the colour is never the only sign.
+        ax.set_yticklabels(
+            [
+                f"{truncate(s.unit.code, 16)} · "
+                + truncate(STATUSES.get(s.status, STATUSES["not_started"]).label, 26)
+                for s in rows
+            ]
+        )
         ax.axvline(date2num(now), color="#ED4245", linestyle="--", linewidth=1.2)
         ax.text(date2num(now), len(rows) - 0.4, " today", color="#ED4245", va="bottom")
         ax.set_xlim(date2num(first) - 2, date2num(now) + 4)
@@ -62,7 +117,15 @@ def timeline_png(
         ordered = [s for s in STATUSES.values() if s.code in used]
         if ordered:
             ax.legend(
-                handles=[Patch(color=s.colour, label=s.label) for s in ordered],
+                handles=[
+                    Patch(
+                        facecolor=s.colour,
+                        hatch=HATCH.get(s.code, ""),
+                        edgecolor="white",
+                        label=s.label,
+                    )
+                    for s in ordered
+                ],
                 loc="upper left",
                 bbox_to_anchor=(1.01, 1),
                 fontsize=8,

@@ -85,6 +85,7 @@ class Draft:
     topics: tuple[str, ...]
     units: tuple[units.Unit, ...]
     kind: str = "update"  # "no_news" for a no-news update (it counts as an update)
+    public: bool = False  # also on the public site (bot.site), when the server publishes one
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,11 @@ PERSONAL_DATA: tuple[Use | NotPersonal, ...] = (
     NotPersonal("bargaining_update_topic", ("topic",), "topic names"),
     NotPersonal("unit_last_heard", ("kind",), "a kind"),
     NotPersonal(
+        "bargaining_update_revision",
+        ("title", "body", "source_url"),
+        "an update's earlier published text, no author stored (the audit log says who edited)",
+    ),
+    NotPersonal(
         "update_summary_item",
         ("article", "kind", "current_terms", "new_terms", "note"),
         "contract terms, no author stored",

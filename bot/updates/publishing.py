@@ -42,6 +42,13 @@ INSERT = (
 INSERT_TOPIC = "INSERT INTO bargaining_update_topic (update_id, topic) VALUES (?, ?)"
 INSERT_UNIT = "INSERT INTO bargaining_update_unit (update_id, unit_id) VALUES (?, ?)"
 SET_BROADCAST = "UPDATE bargaining_update SET broadcast_id = ? WHERE id = ?"
+SET_PUBLIC = "UPDATE bargaining_update SET public = 1 WHERE id = ?"
+# The text an edit replaces, kept for the update's edit history (the public site shows it).
+KEEP_REVISION = (
+    "INSERT INTO bargaining_update_revision (update_id, title, body, source_url, replaced_at) "
+    "SELECT id, title, body, source_url, ? FROM bargaining_update "
+    "WHERE guild_id = ? AND id = ? AND retracted_at IS NULL"
+)
 EDIT = (
     "UPDATE bargaining_update SET title = ?, body = ?, source_url = ?, edited_at = ?, "
     "edited_by = ? WHERE guild_id = ? AND id = ? AND retracted_at IS NULL"
@@ -192,6 +199,8 @@ async def publish(
                 to_db(published_at or now),
             ),
         )
+        if draft.public:
+            await db.execute(SET_PUBLIC, (update_id,))
         await db.executemany(INSERT_TOPIC, [(update_id, t) for t in draft.topics])
         await db.executemany(INSERT_UNIT, [(update_id, u.id) for u in draft.units])
         heard_at = to_db(published_at or now)
@@ -274,6 +283,7 @@ async def edit(
                 "retracted update can't be edited. Post a new update instead."
             )
         title, body, url = clean_text(title, body, source_url)
+        await db.execute(KEEP_REVISION, (to_db(now), guild_id, update_id))
         await db.execute(EDIT, (title, body, url, to_db(now), actor_id, guild_id, update_id))
         update = await model.get(db, guild_id, update_id)
         copies = await _edit_posted(

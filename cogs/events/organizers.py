@@ -5,6 +5,7 @@ that mirror town halls."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from datetime import datetime
 from typing import Any
@@ -128,6 +129,7 @@ class EventsOrganizers(commands.Cog):
         roles="For a vote: eligible roles, by name or mention, separated by commas",
         repeat="For a meeting: repeat weekly, every two weeks, or monthly on the same weekday",
         thread="For a town hall: open a discussion thread in the announcements channel",
+        public="Also publish it on the public site and its calendar (default: Discord only)",
     )
     @app_commands.choices(kind=KIND_CHOICES, repeat=REPEAT_CHOICES)
     @requires(Access.ORGANIZER)
@@ -143,6 +145,7 @@ class EventsOrganizers(commands.Cog):
         roles: str | None = None,
         repeat: app_commands.Choice[str] | None = None,
         thread: bool = False,
+        public: bool = False,
     ) -> None:
         zone = await self._zone(interaction.guild_id)
         times = events.parse_times(kind.value, start, end, zone, self.bot.clock.now())
@@ -163,9 +166,13 @@ class EventsOrganizers(commands.Cog):
             how_to_vote,
             repeat=repeat.value if repeat else None,
         )
+
+        async def preview(interaction: discord.Interaction, draft: events.Draft) -> None:
+            await self.preview(interaction, dataclasses.replace(draft, public=public))
+
         await interaction.response.send_modal(
             DetailsModal(
-                self.preview,
+                preview,
                 kind.value,
                 times,
                 place=place,
@@ -201,6 +208,8 @@ class EventsOrganizers(commands.Cog):
         lines.append(f"Reminders: {events.describe_offsets(offsets, draft.kind)}")
         if draft.kind == "townhall":
             lines.append("A Discord scheduled event will be created for it.")
+        if draft.public:
+            lines.append("It will be on the public site and its calendar too.")
         lines.append("\nSave it?")
         await ui.reply(
             interaction,
@@ -542,7 +551,7 @@ class EventsOrganizers(commands.Cog):
             ("Going", str(counts.going), True),
             ("Not going", str(counts.not_going), True),
         ]
-        files: list[tuple[str, bytes]] = []
+        files: list[tuple[str, bytes, str]] = []
         if event.kind == "vote":
             fields.append(
                 ("Said they voted", events.share(counts.said_voted, counts.eligible), True)
@@ -558,7 +567,8 @@ class EventsOrganizers(commands.Cog):
             png = await asyncio.to_thread(
                 events.turnout_chart, event, points, members_by_code, zone
             )
-            files.append((f"turnout-{id}.png", png))
+            said = events.turnout_description(event, points, members_by_code)
+            files.append((f"turnout-{id}.png", png, said))
         await ui.reply(
             interaction,
             embeds=[

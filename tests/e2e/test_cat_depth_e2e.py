@@ -1,4 +1,4 @@
-"""The CAT as organizers run it (issue 12), end to end: nested units with shifts and coverage,
+"""The CAT as organizers run it, end to end: nested units with shifts and coverage,
 list sizes, commitments and the supervisor confirmation, logging with levels and concerns,
 the scale's labels, the 30-day distribution and the 14-day pulse, scoped visibility, the
 weekly digest on a clock the test moves, the export's audit entry, a permission matrix and

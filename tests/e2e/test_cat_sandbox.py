@@ -54,7 +54,7 @@ async def test_cat_script_output(tmp_path):
     files = [f for r in export for f in r.get("files", [])]
     assert files and files[0]["name"].startswith("cat-roster-")
     assert "left the Contract Action Team" in text("bob", "/cat leave")
-    # Issue 12: shifts and coverage, list size, levels and concerns, scale, scopes, digest.
+    # Organizers running the CAT: shifts, coverage, list size, levels, concerns, scopes, digest.
     coverage = text("dave", "/catteam coverage")
     assert "nights: 10 members, 0 volunteer(s) — **uncovered**" in coverage
     assert "Local 700, Motion Picture Editors Guild, nights: uncovered" in coverage

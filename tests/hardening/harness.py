@@ -365,7 +365,7 @@ def dump_tables(db_path: Path, *, skip: tuple[str, ...] = ()) -> dict[str, list[
             if name in skip or name in fts or any(name.startswith(f + "_") for f in fts):
                 continue
             out[name] = sorted(
-                conn.execute(f'SELECT * FROM "{name}"').fetchall(),  # noqa: S608 - names from schema
+                conn.execute(f'SELECT * FROM "{name}"').fetchall(),
                 key=repr,
             )
         return out

@@ -29,7 +29,7 @@ class Capture(logging.Handler):
             return
         try:
             text = record.getMessage()
-        except Exception:  # noqa: BLE001 - a bad format string is still a line to scan
+        except Exception:
             text = str(record.msg)
         if record.exc_info and record.exc_info[1] is not None:
             text += "\n" + "".join(traceback.format_exception(*record.exc_info))
@@ -60,7 +60,7 @@ def personal_values(db_path: Path) -> set[str]:
             for personal in use.columns:
                 try:
                     rows = conn.execute(
-                        f'SELECT DISTINCT "{personal.column}" FROM "{use.table}"'  # noqa: S608
+                        f'SELECT DISTINCT "{personal.column}" FROM "{use.table}"'
                     ).fetchall()
                 except sqlite3.Error:
                     continue

@@ -171,7 +171,7 @@ def test_nothing_of_one_server_reaches_the_other(tmp_path):
                     fields = {c["custom_id"]: "from server B" for c in _inputs(r.modal)}
                     try:
                         rig.run(d.submit("erin", fields))
-                    except Exception:  # noqa: BLE001 - a field with a min length: skip
+                    except Exception:
                         rig.fake.open_modals.clear()
                 for o in spec.options:
                     if o.get("autocomplete"):
