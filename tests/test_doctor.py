@@ -107,7 +107,7 @@ async def test_database_checks_pass_then_fail_on_age_pending_migrations(tmp_path
     await db.execute("PRAGMA user_version = 3")
     checks = await doctor.database_checks(db, tmp_path / "b", T0)
     schema = next(c for c in checks if c.name == "schema")
-    assert not schema.ok and "11 migrations pending" in schema.detail
+    assert not schema.ok and "migrations pending" in schema.detail
     await db.execute("PRAGMA user_version = 500")
     checks = await doctor.database_checks(db, tmp_path / "b", T0)
     assert "upgrade rankfile" in next(c for c in checks if c.name == "schema").fix

@@ -44,8 +44,11 @@ async def test_the_timeline_in_words_names_every_unit_with_its_dates(db):
     await tracker.load_demo(db, GUILD, T0)
     view, _ = await tracker.chart_data(db, GUILD, T0, ZONE)
     lines = tracker.timeline_lines(view, ZONE)
-    assert len(lines) == view.total
-    assert "600: Summary released since June 28, TA March 20, details after 100 days" in lines
+    assert len(lines) == view.total + len(view.tables)  # the units, then the general table
+    assert (
+        "600: Summary released since June 28, TA March 20, waited 100 days for the details" in lines
+    )
+    assert lines[-1].startswith("BA: ")
     said = tracker.timeline_description(view, ZONE)
     assert len(said) <= Limits.ATTACHMENT_DESCRIPTION
     assert said.startswith("Bargaining timeline: one row per unit")

@@ -244,7 +244,8 @@ async def _tracker(
         )
     taken: set[str] = set()
     out, names = [], {}
-    for s in view.standings:
+    # The units by number, then the general tables (not counted among the units' totals).
+    for s in [*view.standings, *view.tables]:
         held = None
         if s.withheld is not None:
             mark = await tracker_withheld.open_mark(db, guild_id, s.unit.id)

@@ -110,6 +110,8 @@ def coverage_embed(cov: cat.Coverage) -> dict:
             )
             line += f" (**{u.shortfall} more** needed)" if u.shortfall else " ✓ covered"
             lines.append(line)
+            # The chart's target bar, in words too.
+            lines.append(f"Target: {render.count(u.target or 0, 'volunteer', 'volunteers')}")
         for sh in u.shifts:
             members = "?" if sh.member_count is None else str(sh.member_count)
             line = f"· {clean(sh.name)}: {members} members, {sh.volunteers} volunteer(s)"
