@@ -62,6 +62,9 @@ LIGHT = 0.5
 UNKNOWN = 1.5
 # A confident answer says the question's rarest known subject, or this share of its subjects.
 KEY_SHARE = 0.75
+# ... and uses at most this many words no entry (nor the thesaurus) knows: a question about
+# things the FAQ never mentions is not answered by the few words it shares with an entry.
+MAX_UNKNOWN = 1
 # An entry's answer text counts for this much of a term found in its question or aliases.
 WEAK = 0.5
 
@@ -302,6 +305,11 @@ def _says_the_key(entry_id: int, query: _Query, index: _Index) -> bool:
     bargains...") are not the same question."""
     # A number names a local or a year: the words around it say what is asked.
     known = [t for t in query.terms if t in index.idf and t not in index.light and not t.isdigit()]
+    unknown = [
+        t for t in query.terms if t not in index.idf and not t.isdigit() and t not in index.light
+    ]
+    if len(unknown) > MAX_UNKNOWN:
+        return False
     if not known:
         return True
     said = index.strong[entry_id] | index.weak[entry_id]
