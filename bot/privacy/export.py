@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from bot.core import audit
+from bot.core import audit, limits
 from bot.core.db import Database, to_db
 from bot.privacy import declaration
 
@@ -26,6 +26,7 @@ async def export_member(db: Database, guild_id: int, user_id: int, now: datetime
         "data": {},
     }
     async with db.transaction():
+        await limits.take(db, guild_id, user_id, "privacy.export", now)
         for use in declaration.declared():
             rows = [dict(r) for r in await db.fetchall(declaration.select_sql(use), params)]
             if rows:
