@@ -26,7 +26,6 @@ async def export_member(db: Database, guild_id: int, user_id: int, now: datetime
         "data": {},
     }
     async with db.transaction():
-        await limits.take(db, guild_id, user_id, "privacy.export", now)
         for use in declaration.declared():
             rows = [dict(r) for r in await db.fetchall(declaration.select_sql(use), params)]
             if rows:
@@ -36,6 +35,8 @@ async def export_member(db: Database, guild_id: int, user_id: int, now: datetime
                     "on_delete": use.why,
                     "rows": rows,
                 }
+        # After reading: this export's own use of the limit is not part of it.
+        await limits.take(db, guild_id, user_id, "privacy.export", now)
         # Counted, never named: who exports their own data is nobody's business.
         await audit.record(db, guild_id, None, "privacy.export", None, None, now)
     log.info("privacy export in guild %s", guild_id)
