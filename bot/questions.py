@@ -241,7 +241,7 @@ async def answer(
         q = await get(db, guild_id, question_id)
         if q.state != "open":
             raise Conflict(f"Question #{q.number} is already {q.state}.")
-        fields = [("You asked", q.text)]
+        fields = [("You asked", member_text(q.text))]
         if faq_entry_id:
             fields.append(("In the FAQ", "This answer is now in the FAQ: `/faq`."))
         payload = message(

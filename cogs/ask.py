@@ -14,7 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import faq, questions
-from bot.core.render import Colour, embed, truncate
+from bot.core.render import Colour, embed, member_text, truncate
 from bot.glue import ui
 from bot.glue.permissions import Access, ensure
 
@@ -31,8 +31,8 @@ def receipt(q: questions.Question) -> dict:
     how = "anonymously: the committee does not see your name" if q.anonymous else "with your name"
     return embed(
         f"Question #{q.number} sent to the committee",
-        f"> {truncate(q.text, 1000)}\n\nSent {how}. The answer will come to you by direct "
-        "message; `/ask mine` shows your questions and their answers.",
+        f"> {truncate(member_text(q.text), 1000)}\n\nSent {how}. The answer will come to you "
+        "by direct message; `/ask mine` shows your questions and their answers.",
         colour=Colour.SUCCESS,
     )
 
