@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.core.db import Database, to_db
 
-# Also run by bot.core.backups on a restored file that predates the table (migration 0015
+# Also run by bot.core.backups on a restored file that predates the table (migration 0017
 # creates it the same way).
 CREATE = (
     "CREATE TABLE IF NOT EXISTS deleted_member (guild_id INTEGER NOT NULL, "
