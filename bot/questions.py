@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from bot import faq
-from bot.core import audit, delivery, guild_settings
+from bot.core import audit, delivery, guild_settings, limits
 from bot.core.db import Database, from_db, to_db
 from bot.core.errors import Conflict, NotFound, UserError
 from bot.core.personal_data import ANONYMISE, DELETE, NotPersonal, Use, holds_id, holds_text
-from bot.core.render import Colour, embed, message, truncate
+from bot.core.render import Colour, embed, member_text, message, truncate
 from bot.core.timeparse import discord_timestamp
 
 TEXT_MAX = 1000
@@ -28,6 +28,8 @@ ANSWER_MAX = 3000
 ANSWER_ID = "rf:q:answer:{id}"
 AS_FAQ_ID = "rf:q:faq:{id}"
 DISMISS_ID = "rf:q:dismiss:{id}"
+HIDE_ID = "rf:q:hide:{id}"
+HIDDEN_TEXT = "_Hidden by an organizer: its text is no longer shown here._"
 # The buttons under /faq's answers that open the question form, named or anonymous (cogs/faq.py
 # offers them, cogs/ask.py handles them), and the field of /faq's reply holding what the member
 # typed, which the form starts from.
@@ -41,6 +43,17 @@ INSERT = (
     "WHERE guild_id = ?"
 )
 SET_POST = "UPDATE committee_question SET post_broadcast_id = ? WHERE id = ?"
+HIDE = "UPDATE committee_question SET hidden_at = ? WHERE id = ? AND hidden_at IS NULL"
+OPEN_OF_MEMBER = (
+    "SELECT count(*) FROM committee_question WHERE guild_id = ? AND author_id = ? "
+    "AND state = 'open'"
+)
+# The posts that name the member (as asker, or as the organizer who answered or dismissed).
+NAMING = (
+    "SELECT id FROM committee_question WHERE guild_id = ? AND "
+    "((author_id = ? AND anonymous = 0) OR answered_by = ?)"
+)
+POSTED = "SELECT post_broadcast_id FROM committee_question WHERE id = ?"
 ANSWER = (
     "UPDATE committee_question SET state = 'answered', answer = ?, answered_by = ?, "
     "answered_at = ?, faq_entry_id = ?, answer_broadcast_id = ? WHERE id = ? AND state = 'open'"
@@ -77,6 +90,7 @@ class Question:
     created_at: datetime
     delivery_state: str | None
     delivery_reason: str | None
+    hidden_at: datetime | None = None
 
     @property
     def answer_status(self) -> str:
@@ -109,6 +123,7 @@ def _question(row: Any) -> Question:
         from_db(row["created_at"]),  # type: ignore[arg-type]
         row["delivery_state"],
         row["delivery_reason"],
+        from_db(row["hidden_at"]),
     )
 
 
@@ -116,26 +131,35 @@ def _button(label: str, style: int, custom_id: str) -> dict[str, Any]:
     return {"type": 2, "style": style, "label": label, "custom_id": custom_id}
 
 
-def committee_embed(q: Question) -> dict[str, Any]:
-    """The committee channel's view of a question: never the author when it is anonymous."""
-    asker = "Anonymous" if q.anonymous else f"<@{q.author_id}>"
+def committee_embed(q: Question, *, forget: int | None = None) -> dict[str, Any]:
+    """The committee channel's view of a question: never the author when it is anonymous,
+    nor anything that could point to them (the exact time, whether their DMs are closed).
+    `forget`: a member who deleted their data, shown as "a former member"."""
+
+    def who(user_id: int | None) -> str:
+        return delivery.REDACTED if user_id == forget else f"<@{user_id}>"
+
+    asker = "Anonymous" if q.anonymous or q.author_id <= 0 else who(q.author_id)
+    # The day only for an anonymous question: the minute could match a member's activity.
+    when = discord_timestamp(q.created_at, "D" if q.anonymous else "f")
     fields: list[tuple[str, str, bool]] = [
         ("Asked by", asker, True),
-        ("Asked", discord_timestamp(q.created_at, "f"), True),
+        ("Asked", when, True),
         ("Status", q.state, True),
     ]
     if q.state == "answered" and q.answer:
         fields.append(("Answer", q.answer, False))
         if q.answered_by:
-            fields.append(("Answered by", f"<@{q.answered_by}>", True))
+            fields.append(("Answered by", who(q.answered_by), True))
         if q.faq_entry_id:
             fields.append(("FAQ entry", f"#{q.faq_entry_id}", True))
-        if q.delivery_state in ("skipped", "failed"):
+        if q.delivery_state in ("skipped", "failed") and not q.anonymous:
             fields.append(("Delivery", "the member's DMs are closed: not delivered", True))
     elif q.state == "dismissed" and q.answered_by:
-        fields.append(("Dismissed by", f"<@{q.answered_by}>", True))
+        fields.append(("Dismissed by", who(q.answered_by), True))
     colour = {"open": Colour.INFO, "answered": Colour.SUCCESS}.get(q.state, Colour.NEUTRAL)
-    return embed(f"Question #{q.number}", q.text, fields=fields, colour=colour)
+    text = HIDDEN_TEXT if q.hidden_at else member_text(q.text)
+    return embed(f"Question #{q.number}", text, fields=fields, colour=colour)
 
 
 def committee_buttons(q: Question) -> list[dict[str, Any]]:
@@ -147,6 +171,8 @@ def committee_buttons(q: Question) -> list[dict[str, Any]]:
         _button("Answer as FAQ", 2, AS_FAQ_ID.format(id=q.id)),
         _button("Dismiss", 4, DISMISS_ID.format(id=q.id)),
     ]
+    if not q.hidden_at:
+        row.append(_button("Hide", 2, HIDE_ID.format(id=q.id)))
     return [{"type": 1, "components": row}]
 
 
@@ -165,6 +191,10 @@ async def ask(
     settings = await guild_settings.get(db, guild_id)
     channel_id = settings.require("committee_channel_id")
     async with db.transaction():
+        limit = await limits.limit_for(db, guild_id, "question.ask")
+        waiting = int(await db.fetchval(OPEN_OF_MEMBER, (guild_id, author_id), 0))
+        limits.check_open(limit, waiting, "questions to the committee")
+        await limits.take(db, guild_id, author_id, "question.ask", now)
         question_id = await db.execute(
             INSERT, (guild_id, author_id, int(anonymous), text, to_db(now), guild_id)
         )
@@ -211,7 +241,7 @@ async def answer(
         q = await get(db, guild_id, question_id)
         if q.state != "open":
             raise Conflict(f"Question #{q.number} is already {q.state}.")
-        fields = [("You asked", q.text)]
+        fields = [("You asked", member_text(q.text))]
         if faq_entry_id:
             fields.append(("In the FAQ", "This answer is now in the FAQ: `/faq`."))
         payload = message(
@@ -292,6 +322,47 @@ async def dismiss(
         return await get(db, guild_id, question_id)
 
 
+async def hide(
+    db: Database, guild_id: int, question_id: int, actor_id: int, now: datetime
+) -> Question:
+    """Stop showing a question's text in the committee channel (a link or a heading that
+    misleads, abuse); audited. The member still sees it in `/ask mine`."""
+    async with db.transaction():
+        q = await get(db, guild_id, question_id)
+        if await db.execute(HIDE, (to_db(now), question_id)) == 0:
+            raise Conflict(f"Question #{q.number} is already hidden.")
+        await audit.record(
+            db, guild_id, actor_id, "question.hide", f"question #{q.number}", None, now
+        )
+        return await get(db, guild_id, question_id)
+
+
+async def forget_member(db: Database, guild_id: int, user_id: int, now: datetime) -> None:
+    """`/privacy delete` (registered in bot.wiring): the committee posts that name the member
+    show "a former member" instead, in Discord (an edit through the outbox) and in the stored
+    copy of the post. Runs before the rows are anonymised."""
+    for (question_id,) in await db.fetchall(NAMING, (guild_id, user_id, user_id)):
+        q = await get(db, guild_id, question_id)
+        payload = message(
+            embeds=[committee_embed(q, forget=user_id)], components=committee_buttons(q)
+        )
+        broadcast_id = await db.fetchval(POSTED, (question_id,))
+        if broadcast_id is None:
+            continue
+        await delivery.set_payload(db, broadcast_id, payload)
+        posted = await delivery.sent_messages(db, broadcast_id)
+        if posted:
+            await delivery.enqueue(
+                db,
+                guild_id,
+                "question.redact",
+                payload,
+                [delivery.Target.edit(channel, msg) for _, _, channel, msg in posted],
+                now,
+                subject=f"question:{question_id}",
+            )
+
+
 async def mine(db: Database, guild_id: int, author_id: int, limit: int = 10) -> list[Question]:
     """A member's own questions, newest first, with whether each answer reached them."""
     return [_question(r) for r in await db.fetchall(MINE, (guild_id, author_id, limit))]
@@ -307,7 +378,8 @@ def mine_lines(questions: list[Question]) -> list[tuple[str, str]]:
     out = []
     for q in questions:
         anon = " (anonymous)" if q.anonymous else ""
-        body = f"> {truncate(q.text, 300)}\n**{q.answer_status}**"
+        anon += " (hidden by the committee)" if q.hidden_at else ""
+        body = f"> {truncate(member_text(q.text), 300)}\n**{q.answer_status}**"
         if q.answer:
             body += f"\n{truncate(q.answer, 600)}"
         out.append((f"#{q.number}{anon}", body))

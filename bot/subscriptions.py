@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.core import personal_data, units
+from bot.core import limits, personal_data, units
 from bot.core.db import Database, from_db, to_db
 from bot.core.errors import Conflict, NotFound, UserError
 from bot.core.personal_data import NotPersonal, Use, holds_id, holds_text
@@ -119,6 +119,8 @@ async def subscribe(
     """Subscribe a member; return a sentence naming what they will get. Conflict if already."""
     async with db.transaction():
         target, unit_id, label = await _resolve(db, guild_id, kind, topic, unit)
+        # Unsubscribing is never limited: a member can always stop the DMs.
+        await limits.take(db, guild_id, user_id, "subscription.change", now)
         if not await db.execute(INSERT, (guild_id, user_id, kind, target, unit_id, to_db(now))):
             raise Conflict(f"You are already subscribed to {label}.")
     return label

@@ -1,11 +1,14 @@
 """Start-up wiring: what each capability plugs into the core, in one place and in the open.
 
-Timer handlers, hooks on publication, each capability's declaration of the members' data it
-keeps and demo content are registered here, once, by the bot's `setup_hook`, the command line
-and the tests; importing a capability registers nothing.
+Timer handlers, hooks on publication and on a member's deletion, each capability's declaration
+of the members' data it keeps and demo content are registered here, once, by the bot's
+`setup_hook`, the command line and the tests; importing a capability registers nothing.
+`on_open` is what runs once the database is open and migrated (the bot's start, a restore).
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from bot import (
     announcements,
@@ -22,6 +25,7 @@ from bot import (
 from bot.cat import personal_data as cat_data
 from bot.core import audit, timers, units
 from bot.core import personal_data as core_data
+from bot.core.db import Database
 from bot.events import personal_data as events_data
 from bot.privacy import personal_data as privacy_data
 from bot.site import personal_data as site_data
@@ -60,5 +64,13 @@ def install() -> None:
     updates.on_publish(tracker.arm_silence)
     # Every organizer's change may show on the public site: it asks for a (debounced) rebuild.
     audit.on_record(site.on_audit)
+    # /privacy delete: the committee post naming the member is redacted in Discord too.
+    privacy.on_delete(questions.forget_member)
     for module in PERSONAL_DATA:
         privacy.declare(*module.PERSONAL_DATA)
+
+
+async def on_open(db: Database, now: datetime) -> None:
+    """Once the database is open and migrated: members who deleted their data are forgotten
+    again if a restored backup still holds them (bot.core.forgotten)."""
+    await privacy.reapply_deletions(db, now)

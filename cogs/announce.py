@@ -52,7 +52,8 @@ def _reason_text(reason: str) -> str:
 
 
 async def _check_channel(interaction: discord.Interaction, channel_id: int) -> None:
-    """UserError unless the bot can see, post and embed in the channel."""
+    """UserError unless the organizer may post in the channel themselves (the bot must not
+    post for them where they could not), and the bot can see, post and embed there."""
     guild = interaction.guild
     if guild is None:
         return
@@ -62,6 +63,14 @@ async def _check_channel(interaction: discord.Interaction, channel_id: int) -> N
             f"I can't post in <#{channel_id}>: pick a text channel I can see, or fix the "
             "announcements channel with `/setup channels announcements:`."
         )
+    author = interaction.user
+    if isinstance(author, discord.Member):
+        theirs = channel.permissions_for(author)
+        if not (theirs.view_channel and theirs.send_messages):
+            raise UserError(
+                f"You can't post in {channel.mention} yourself, so the bot won't post there "
+                "for you: pick a channel you can post in, or ask an admin."
+            )
     me = guild.me
     if me is None:
         return

@@ -14,7 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import faq, questions
-from bot.core.render import Colour, embed, truncate
+from bot.core.render import Colour, embed, member_text, truncate
 from bot.glue import ui
 from bot.glue.permissions import Access, ensure
 
@@ -31,8 +31,8 @@ def receipt(q: questions.Question) -> dict:
     how = "anonymously: the committee does not see your name" if q.anonymous else "with your name"
     return embed(
         f"Question #{q.number} sent to the committee",
-        f"> {truncate(q.text, 1000)}\n\nSent {how}. The answer will come to you by direct "
-        "message; `/ask mine` shows your questions and their answers.",
+        f"> {truncate(member_text(q.text), 1000)}\n\nSent {how}. The answer will come to you "
+        "by direct message; `/ask mine` shows your questions and their answers.",
         colour=Colour.SUCCESS,
     )
 
@@ -213,6 +213,42 @@ class DismissButton(
         await ui.update(interaction, embeds=[questions.committee_embed(q)], view=None)
 
 
+class HideButton(
+    ui.ReportsErrors,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"rf:q:hide:(?P<id>\d+)",
+):
+    """Hide on a committee post: its text is no longer shown (a misleading link, abuse)."""
+
+    def __init__(self, question_id: int) -> None:
+        super().__init__(discord.ui.Button(label="Hide", custom_id=f"rf:q:hide:{question_id}"))
+        self.question_id = question_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> HideButton:
+        return cls(int(match["id"]))
+
+    async def act(self, interaction: discord.Interaction) -> None:
+        await ensure(interaction, Access.ORGANIZER)
+        bot = _bot(interaction)
+        q = await questions.hide(
+            bot.db,
+            interaction.guild_id or 0,
+            self.question_id,
+            interaction.user.id,
+            bot.clock.now(),
+        )
+        view = None
+        if q.state == "open":  # still to answer: the buttons stay, without Hide
+            view = discord.ui.View(timeout=None)
+            for item in (AnswerButton("answer", q.id), AnswerButton("faq", q.id)):
+                view.add_item(item)
+            view.add_item(DismissButton(q.id))
+        await ui.update(interaction, embeds=[questions.committee_embed(q)], view=view)
+
+
 class Ask(commands.Cog):
     """Questions to the bargaining committee."""
 
@@ -224,10 +260,10 @@ class Ask(commands.Cog):
         self.bot = bot
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(AskButton, AnswerButton, DismissButton)
+        self.bot.add_dynamic_items(AskButton, AnswerButton, DismissButton, HideButton)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(AskButton, AnswerButton, DismissButton)
+        self.bot.remove_dynamic_items(AskButton, AnswerButton, DismissButton, HideButton)
 
     @ask.command(name="committee", description="Send a question to the bargaining committee")
     @app_commands.describe(

@@ -73,7 +73,10 @@ class ConfirmDelete(ui.View):
         text = (
             "Done: rankfile no longer holds anything that points to you in this server. "
             "Your CAT record, subscriptions and reminder requests are deleted; your questions, "
-            "RSVPs and conversation counts stay only as anonymous counts."
+            "RSVPs and conversation counts stay only as anonymous counts. Committee posts "
+            'that named you now say "a former member". Backups made before today still '
+            "hold your data until they rotate out (a week, by default); a restored backup forgets "
+            "you again."
             if changed
             else "rankfile held nothing about you in this server."
         )

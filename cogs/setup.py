@@ -10,7 +10,7 @@ from discord.ext import commands
 from discord.utils import escape_markdown
 
 from bot import cat, privacy, site
-from bot.core import guild_settings
+from bot.core import guild_settings, limits
 from bot.core.errors import UserError
 from bot.core.render import Colour, embed
 from bot.glue import permissions, ui
@@ -324,6 +324,51 @@ class Setup(commands.Cog):
             else "No folder yet: the host sets it with `rankfile site folder` (docs/hosting.md).",
         ]
         shown = embed("Public site saved", "\n".join(lines))
+        await reply(interaction, embeds=[shown], ephemeral=True)
+
+    @setup.command(name="limits", description="Per-member limits on asking, voting, subscribing")
+    @app_commands.describe(
+        action="What members do (leave empty to see every limit)",
+        per_day="Most uses by one member in any 24 hours",
+        cooldown_seconds="Seconds one member waits between two uses",
+        open_max="Most questions one member may have waiting for an answer",
+        reset="Back to rankfile's default for this action",
+    )
+    @app_commands.choices(
+        action=[app_commands.Choice(name=name, value=name) for name in sorted(limits.LIMITS)]
+    )
+    @requires(Access.ADMIN)
+    async def member_limits(
+        self,
+        interaction: discord.Interaction,
+        action: str | None = None,
+        per_day: app_commands.Range[int, 1, 10000] | None = None,
+        cooldown_seconds: app_commands.Range[int, 0, 86400] | None = None,
+        open_max: app_commands.Range[int, 1, 100] | None = None,
+        reset: bool = False,
+    ) -> None:
+        db, guild_id = self.bot.db, interaction.guild_id
+        changing = per_day is not None or cooldown_seconds is not None or open_max is not None
+        if action is not None and (changing or reset):
+            await limits.set_limit(
+                db,
+                guild_id,
+                interaction.user.id,
+                action,
+                self.bot.clock.now(),
+                cooldown_seconds=cooldown_seconds,
+                per_day=per_day,
+                open_max=open_max,
+                reset=reset,
+            )
+        elif changing or reset:
+            raise UserError("Choose the `action` to change.")
+        names = [action] if action else sorted(limits.LIMITS)
+        lines = [
+            f"**{name}**: {limits.describe(await limits.limit_for(db, guild_id, name))}"
+            for name in names
+        ]
+        shown = embed("Per-member limits", "\n".join(lines), colour=Colour.INFO)
         await reply(interaction, embeds=[shown], ephemeral=True)
 
     @timezone.autocomplete("zone")

@@ -186,6 +186,11 @@ async def seed(db: Database, guild: int, user: int, organizer: int) -> None:
         (guild, user, now),
     )
     await ex(
+        "INSERT INTO member_action (guild_id, user_id, action, at)"
+        " VALUES (?, ?, 'townhall.ask', ?)",
+        (guild, user, now),
+    )
+    await ex(
         "INSERT INTO privacy_guild (guild_id, closed_by, checklist_acknowledged_by,"
         " updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (guild, organizer, organizer, now),

@@ -34,6 +34,7 @@ async def test_numbers_count_per_server_and_the_post_goes_to_the_committee(db):
         f"rf:q:answer:{first.id}",
         f"rf:q:faq:{first.id}",
         f"rf:q:dismiss:{first.id}",
+        f"rf:q:hide:{first.id}",
     ]
 
 

@@ -68,14 +68,15 @@ async def test_rsvp_sequence_moves_with_the_session_and_stops_on_not_going(db):
     assert len(due) == 3
     confirmation = await db.fetchone("SELECT payload FROM broadcast WHERE kind = 'event.rsvp'")
     assert '"files"' in confirmation["payload"] and ".ics" in confirmation["payload"]
-    await events.rsvp_session(db, second.id, 7, "maybe", T0)
+    # A member's RSVP changes are a second apart at least (bot.core.limits).
+    await events.rsvp_session(db, second.id, 7, "maybe", T0 + timedelta(seconds=5))
     rows = await _rsvp_timers(db)
     assert len(rows) == 3 and all(f'"session_id": {second.id}' in r["payload"] for r in rows)
     assert await db.fetchval("SELECT count(*) FROM event_rsvp WHERE user_id = 7") == 1
     # Same answer again: nothing changes, no second confirmation.
-    _, _, changed = await events.rsvp_session(db, second.id, 7, "maybe", T0)
+    _, _, changed = await events.rsvp_session(db, second.id, 7, "maybe", T0 + timedelta(seconds=6))
     assert changed is False
-    await events.rsvp_session(db, second.id, 7, "not_going", T0)
+    await events.rsvp_session(db, second.id, 7, "not_going", T0 + timedelta(seconds=7))
     assert await _rsvp_timers(db) == []
 
 

@@ -14,6 +14,7 @@ import aiohttp
 import discord
 from discord.http import HTTPClient, Route
 
+from bot import privacy, wiring
 from bot.core import backups, guild_settings
 from bot.core.config import Settings
 from bot.core.db import Database, DatabaseError
@@ -166,6 +167,19 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if found else 0
 
 
+async def _forget_again(settings: Settings, now: datetime) -> int:
+    """After a restore: migrate the restored file, then re-apply the deletions it predates
+    (the backup restored from is untouched, so no backup is made before migrating)."""
+    db = _database(settings)
+    await db.open()
+    try:
+        await db.migrate()
+        wiring.install()
+        return await privacy.reapply_deletions(db, now)
+    finally:
+        await db.close()
+
+
 def cmd_db_ops(settings: Settings, args: argparse.Namespace) -> int:
     """`rankfile db restore PATH` and `rankfile db backups [--now]`."""
     now = datetime.now(UTC)
@@ -182,7 +196,13 @@ def cmd_db_ops(settings: Settings, args: argparse.Namespace) -> int:
         )
         if done.kept is not None:
             print(f"the replaced database is kept at {done.kept}")
-        print("start the bot again; it applies any newer migrations after a backup")
+        forgotten_again = asyncio.run(_forget_again(settings, now))
+        if forgotten_again:
+            print(
+                f"{forgotten_again} member(s) who deleted their data after that backup was made "
+                "were forgotten again"
+            )
+        print("start the bot again")
         return 0
     if args.now:
 

@@ -5,7 +5,14 @@ turned into a single self-contained file (journal mode DELETE), checked with
 `PRAGMA integrity_check`, then renamed into place: a file named `rankfile-*.db` in the backup
 folder is always a whole, checked backup. The folder keeps the newest N (RANKFILE_BACKUP_KEEP).
 A restore refuses a file that is not a rankfile database, fails the check or was made by a
-newer rankfile, and keeps the database it replaces next to it.
+newer rankfile, and keeps the database it replaces next to it (`<name>.replaced-<time>`),
+carrying over the list of members who deleted their data (bot.core.forgotten) so the restored
+file forgets them again. A kept file is deleted with the backups as old as it: once every
+backup older than it has been rotated out.
+
+Deleting a member's data does not rewrite the backups: their data stays in the backups made
+before the deletion until those rotate out (RANKFILE_BACKUP_KEEP days); a restore re-applies
+the deletion (the README's data section says so).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.core import forgotten
 from bot.core.db import APPLICATION_ID, Database, from_db, load_migrations, to_db
 
 log = logging.getLogger("rankfile.backups")
@@ -33,6 +41,7 @@ RUNNING_WITHIN = timedelta(minutes=3)
 
 _NAME = re.compile(r"^rankfile-(\d{8}T\d{6}Z)-([a-z0-9-]+?)(?:-\d+)?\.db$")
 _STAMP = "%Y%m%dT%H%M%SZ"
+_REPLACED = re.compile(r"\.replaced-(\d{8}T\d{6}Z)$")
 
 LOG_BACKUP = "INSERT INTO backup_log (path, reason, made_at, size_bytes, ok) VALUES (?, ?, ?, ?, ?)"
 HEARTBEAT = "SELECT updated_at, stopped_at FROM heartbeat WHERE id = 1"
@@ -197,6 +206,8 @@ async def make_backup(
     with contextlib.suppress(sqlite3.Error):
         await db.execute(LOG_BACKUP, (str(final), reason, to_db(now), size, 1))
     removed = prune(directory, keep)
+    if str(db.path) != ":memory:":
+        removed += prune_replaced(db.path, directory)
     log.info("backup %s written (%d bytes), %d old removed", final.name, size, len(removed))
     return BackupFile(final, now, reason, size)
 
@@ -207,6 +218,33 @@ def prune(directory: Path, keep: int) -> list[Path]:
     for old in list_backups(directory)[max(keep, 1) :]:
         old.path.unlink(missing_ok=True)
         removed.append(old.path)
+    return removed
+
+
+def replaced_files(db_path: Path) -> list[tuple[Path, datetime]]:
+    """The databases a restore replaced and kept next to `db_path`, newest first."""
+    found = []
+    for path in db_path.parent.glob(f"{db_path.name}.replaced-*"):
+        match = _REPLACED.search(path.name)
+        if match and path.is_file():
+            made = datetime.strptime(match.group(1), _STAMP).replace(tzinfo=UTC)
+            found.append((path, made))
+    found.sort(key=lambda f: f[1], reverse=True)
+    return found
+
+
+def prune_replaced(db_path: Path, directory: Path) -> list[Path]:
+    """Delete the kept `.replaced-*` databases older than the oldest backup still kept: the
+    backups as old as them are gone, so they go too (they may hold deleted members' data)."""
+    backups = list_backups(directory)
+    if not backups:
+        return []
+    oldest = backups[-1].made_at
+    removed = []
+    for path, made in replaced_files(db_path):
+        if made < oldest:
+            path.unlink(missing_ok=True)
+            removed.append(path)
     return removed
 
 
@@ -251,7 +289,9 @@ def restore(
 
     Refuses (BackupError) a file that is not a whole rankfile database, and a database a
     running bot is using (unless `force`). The replaced file is kept as
-    `<name>.replaced-<time>` next to it. `key`: RANKFILE_DB_KEY when encrypted.
+    `<name>.replaced-<time>` next to it, and its list of deleted members is carried into the
+    restored file (re-applied by bot.privacy at the next start or by `rankfile db restore`).
+    `key`: RANKFILE_DB_KEY when encrypted.
     """
     problem = check_file(source, key)
     if problem is not None:
@@ -286,6 +326,13 @@ def restore(
     try:
         src.backup(dest)
         version = dest.execute("PRAGMA user_version").fetchone()[0]
+        if kept is not None:
+            # Members who deleted their data since the backup are forgotten again.
+            old = _connect(kept, key, readonly=True)
+            try:
+                forgotten.carry_over(old, dest)
+            finally:
+                old.close()
     finally:
         dest.close()
         src.close()

@@ -126,6 +126,8 @@ class Database:
             conn.row_factory = sqlite3.Row
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await conn.execute("PRAGMA foreign_keys = ON")
+            # Deleted rows are overwritten, not left readable in free pages (/privacy delete).
+            await conn.execute("PRAGMA secure_delete = ON")
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
@@ -154,6 +156,8 @@ class Database:
             await conn.execute("SELECT count(*) FROM sqlite_master")
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await conn.execute("PRAGMA foreign_keys = ON")
+            # Deleted rows are overwritten, not left readable in free pages (/privacy delete).
+            await conn.execute("PRAGMA secure_delete = ON")
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
         except cipher.DatabaseError as exc:
@@ -334,6 +338,16 @@ class Database:
         else:
             for callback in listeners:
                 callback()
+
+    async def checkpoint(self) -> None:
+        """Fold the -wal file into the database and truncate it to nothing, so what was just
+        deleted is not left readable in rankfile.db-wal (after /privacy delete). Outside a
+        transaction; a busy reader makes it a partial checkpoint, never an error."""
+        if _in_transaction.get() is self:
+            raise RuntimeError("checkpoint() runs after the transaction, not inside it")
+        async with self._lock:
+            cursor = await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await cursor.close()
 
     # -- backups -------------------------------------------------------------------------
 

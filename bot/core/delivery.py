@@ -74,6 +74,12 @@ REPLACE_PENDING_PAYLOAD = (
     "UPDATE broadcast SET payload = ? WHERE id = ? AND EXISTS "
     "(SELECT 1 FROM delivery WHERE broadcast_id = ? AND state = 'pending')"
 )
+SET_PAYLOAD = "UPDATE broadcast SET payload = ? WHERE id = ?"
+# Stored messages of a server that mention one member (`<@id>` or `<@!id>`), to redact.
+MENTIONING = (
+    "SELECT id, payload FROM broadcast WHERE guild_id = ? AND (instr(payload, ?) > 0 "
+    "OR instr(payload, ?) > 0)"
+)
 GET_DM = "SELECT channel_id FROM dm_channel WHERE user_id = ?"
 DM_OWNER = "SELECT user_id FROM dm_channel WHERE channel_id = ?"
 FORGET_DM = "DELETE FROM dm_channel WHERE user_id = ? AND channel_id = ?"
@@ -181,7 +187,8 @@ async def enqueue(
     Call inside the transaction that records what the broadcast is about.
     """
     _check_mentions(payload)
-    targets = list(targets)
+    # A member forgotten by /privacy delete has id 0 or a negative one: never a recipient.
+    targets = [t for t in targets if t.kind != "dm" or t.id > 0]
     posts = any(t.edit_message_id is None for t in targets)
     if posts and not (payload.get("content") or payload.get("embeds") or payload.get("files")):
         raise ValueError("a posted broadcast needs content, embeds or files")
@@ -328,6 +335,50 @@ async def replace_pending_payload(db: Database, broadcast_id: int, payload: dict
         REPLACE_PENDING_PAYLOAD, (json.dumps(payload), broadcast_id, broadcast_id)
     )
     return changed > 0
+
+
+async def set_payload(db: Database, broadcast_id: int, payload: dict[str, Any]) -> None:
+    """Replace the stored copy of a broadcast's message, sent or not (a redaction); queue an
+    edit of what it posted separately (Target.edit) for Discord's copy."""
+    _check_mentions(payload)
+    await db.execute(SET_PAYLOAD, (json.dumps(payload), broadcast_id))
+
+
+REDACTED = "a former member"
+
+
+def _without_user(value: Any, user_id: int) -> Any:
+    # The member's mention in any text becomes REDACTED.
+    if isinstance(value, str):
+        for mention in (f"<@{user_id}>", f"<@!{user_id}>"):
+            value = value.replace(mention, REDACTED)
+        return value
+    if isinstance(value, list):
+        return [_without_user(v, user_id) for v in value]
+    if isinstance(value, dict):
+        return {k: _without_user(v, user_id) for k, v in value.items()}
+    return value
+
+
+def redacted(payload: dict[str, Any], user_id: int) -> dict[str, Any]:
+    """A message with the member's mentions replaced by "a former member" and their id out
+    of allowed_mentions."""
+    out = _without_user(payload, user_id)
+    users = (out.get("allowed_mentions") or {}).get("users")
+    if users:
+        out["allowed_mentions"]["users"] = [u for u in users if str(u) != str(user_id)]
+    return out
+
+
+async def redact_mentions(db: Database, guild_id: int, user_id: int) -> int:
+    """Redact every stored message of this server that mentions the member (their mention
+    becomes "a former member"); return how many. The copies in Discord are the capabilities'
+    to edit (they know what the message shows now)."""
+    rows = await db.fetchall(MENTIONING, (guild_id, f"<@{user_id}>", f"<@!{user_id}>"))
+    for row in rows:
+        payload = redacted(json.loads(row["payload"]), user_id)
+        await db.execute(SET_PAYLOAD, (json.dumps(payload), row["id"]))
+    return len(rows)
 
 
 async def dm_channel(db: Database, user_id: int) -> int | None:

@@ -40,7 +40,9 @@ class Use:
     row's server; `guild` None for tables without a server). `anonymise` maps columns to
     the SQL expression that replaces them (on delete, and on purge unless `purge` says
     DELETE). Columns of `columns` that are neither deleted nor anonymised are kept, for the
-    reason in `why`.
+    reason in `why`. `timers` lists (timer kind, SQL expression of the row giving the
+    timer's subject id) of timers scheduled for the member's rows: `/privacy delete` cancels
+    the pending ones before it changes the rows, so none fires for a forgotten member.
     """
 
     name: str
@@ -54,6 +56,7 @@ class Use:
     anonymise: tuple[tuple[str, str], ...] = ()
     purge: str | None = None  # what retention does (None: as on_delete)
     extra: str = "1"  # a further condition on the rows (e.g. DMs only)
+    timers: tuple[tuple[str, str], ...] = ()
 
     def fate(self, column: str, *, purging: bool = False) -> str:
         """What delete (or the purge) does to one declared column."""
@@ -164,6 +167,23 @@ PERSONAL_DATA: tuple[Use | NotPersonal, ...] = (
         ("plain_text", "updated_at"),
         DELETE,
         "deleted (the bot goes back to its defaults for the member)",
+    ),
+    Use(
+        "rate_limits",
+        "member_action",
+        "user_id",
+        "guild_id",
+        (holds_id("user_id", "when the member last asked, voted or subscribed: the limits"),),
+        ("action", "at"),
+        DELETE,
+        "deleted (kept a day at most anyway)",
+    ),
+    NotPersonal("member_action", ("action", "at"), "an action name and its time"),
+    NotPersonal("member_limit", ("action",), "a server's limits"),
+    NotPersonal(
+        "deleted_member",
+        ("digest",),
+        "a one-way digest of a deleted member's id, so a restored backup forgets them again",
     ),
     NotPersonal("meta", ("key", "value"), "the bot's own bookkeeping"),
     NotPersonal("guild_settings", ("timezone",), "a server setting"),

@@ -29,6 +29,7 @@ __all__ = [
     "embed",
     "embed_length",
     "listing",
+    "member_text",
     "message",
     "plain_messages",
     "plain_payload",
@@ -101,6 +102,9 @@ _DESCRIPTION_FLOOR: Final = 1024
 _EMBED_FLOOR: Final = 200
 _LINK = re.compile(r"\[([^\]\n]+)\]\(<?(https?://[^)\s>]+)>?\)")
 _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
+# Member text: a masked link's brackets, and a line's heading or subtext marker.
+_LINK_BRACKETS = re.compile(r"(?<!\\)((?:\\\\)*)([\[\]])")  # not already escaped
+_HEADING = re.compile(r"^(\s*)(#{1,3}|-#)(?=\s)", re.MULTILINE)
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s)")
 
 
@@ -390,6 +394,17 @@ def defang(text: str) -> str:
     Belt and braces with allowed_mentions; idempotent.
     """
     return _MASS_MENTION.sub(lambda m: f"@{_ZWSP}{m.group(1)}", text)
+
+
+def member_text(text: str) -> str:
+    """Text a member wrote, made safe to show in an embed: a masked link `[here](https://…)`
+    shows as its brackets and its real address (never as official-looking link text), and a
+    line starting with `#`, `##`, `###` or `-#` shows the marker instead of a heading.
+
+    Escapes are Markdown backslashes, which Discord hides; idempotent on its own output.
+    """
+    escaped = _LINK_BRACKETS.sub(lambda m: f"{m[1]}\\{m[2]}", text)
+    return _HEADING.sub(lambda m: f"{m[1]}\\{m[2]}", escaped)
 
 
 def allowed_mentions(*, roles: Iterable[int] = (), users: Iterable[int] = ()) -> dict[str, Any]:

@@ -159,8 +159,9 @@ def parse_zone(name: str) -> ZoneInfo:
             pass
     close = difflib.get_close_matches(cleaned, sorted(_zone_keys().values()), n=3, cutoff=0.6)
     hint = ", ".join(f"`{c}`" for c in close) if close else "`America/Los_Angeles`"
+    shown = cleaned if len(cleaned) <= 60 else cleaned[:59] + "…"
     raise TimeParseError(
-        f"I don't know the time zone `{cleaned}`. Use an IANA name such as {hint}, "
+        f"I don't know the time zone `{shown}`. Use an IANA name such as {hint}, "
         "or `Pacific`, `Mountain`, `Central`, `Eastern` or `UTC`."
     )
 

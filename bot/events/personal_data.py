@@ -32,6 +32,8 @@ PERSONAL_DATA: tuple[Use | NotPersonal, ...] = (
         "RSVP counts stay for turnout, with no member",
         # A negative row id: unique per row, never a Discord id.
         anonymise=(("user_id", "-rowid"), ("show_name", "0")),
+        # The RSVP reminders (subject: the RSVP row) stop with the member's data.
+        timers=(("event.rsvp", "rowid"),),
     ),
     Use(
         "votes_said_voted",

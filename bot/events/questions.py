@@ -4,28 +4,30 @@ Members ask with `/townhall ask` or the event's Ask a question button; others up
 button (one vote per member; pressing again takes it back; a second press within a moment is
 a double click and changes nothing). Organizers see the questions ordered by votes, mark them
 answered or merged (a merged question's votes go to the one it joins), and export the ordered
-list as a file. After the town hall the recap (an update linked to the event, bot.updates)
-carries the answers, and each asker gets a DM pointing to theirs.
+list as a file (the export is recorded in the transparency log). Organizers can hide a
+question: members no longer see it or vote on it, and the recap leaves it out. After the town
+hall the recap (an update linked to the event, bot.updates) carries the answers, and each
+answered question's asker gets a DM pointing to the answer: one DM per question.
 
 Privacy: an anonymous question shows no author to anyone, organizers included; the asker's
-id is kept only to send that DM.
+id is kept only to send that DM. Nothing shown to organizers counts askers (a count of people
+next to a count of questions tells who asked anonymously): counts are of questions.
+Limits: bot.core.limits (a cooldown, a daily cap, at most a few open questions per member).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot import updates
-from bot.core import audit, render, timeparse, units
+from bot.core import audit, csv_export, limits, render, timeparse, units
 from bot.core.db import Database, from_db, to_db
 from bot.core.delivery import Target, enqueue
 from bot.core.errors import Conflict, NotFound, UserError
-from bot.core.render import embed, message, truncate
+from bot.core.render import embed, member_text, message, truncate
 from bot.events import model
 from bot.events.model import Event
 
@@ -64,6 +66,11 @@ MOVE_VOTES = (
     "SELECT ?, user_id, at FROM townhall_upvote WHERE question_id = ? ON CONFLICT DO NOTHING"
 )
 SET_RECAP = "UPDATE event SET recap_update_id = ? WHERE id = ?"
+SET_HIDDEN = "UPDATE townhall_question SET hidden_at = ? WHERE id = ?"
+OPEN_OF_MEMBER = (
+    "SELECT count(*) FROM townhall_question WHERE event_id = ? AND user_id = ? AND state = 'open'"
+)
+ASKER = "SELECT user_id FROM townhall_question WHERE id = ?"
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,7 @@ class Question:
     answer: str | None
     votes: int
     created_at: datetime
+    hidden: bool = False
 
 
 def _question(row: Any) -> Question:
@@ -94,6 +102,7 @@ def _question(row: Any) -> Question:
         row["answer"],
         int(row["votes"]),
         from_db(row["created_at"]),  # type: ignore[arg-type]
+        row["hidden_at"] is not None,
     )
 
 
@@ -138,6 +147,10 @@ async def ask(
             raise Conflict(f"{event.title} was cancelled.")
         if event.closes_at < now:
             raise Conflict(f"{event.title} is over: questions are closed.")
+        limit = await limits.limit_for(db, event.guild_id, "townhall.ask")
+        waiting = int(await db.fetchval(OPEN_OF_MEMBER, (event_id, user_id), 0))
+        limits.check_open(limit, waiting, f"questions for {event.title}")
+        await limits.take(db, event.guild_id, user_id, "townhall.ask", now)
         question_id = await db.execute(
             INSERT, (event_id, user_id, 1 if anonymous else 0, cleaned, to_db(now))
         )
@@ -153,9 +166,15 @@ async def get(db: Database, question_id: int) -> Question:
 
 
 async def ordered(db: Database, event_id: int, *, open_only: bool = False) -> list[Question]:
-    """The event's questions: open ones first by votes, then answered, then merged."""
+    """The event's questions: open ones first by votes, then answered, then merged (hidden
+    ones included: organizers see them marked; `shown` leaves them out for members)."""
     found = [_question(r) for r in await db.fetchall(ORDERED, (event_id,))]
     return [q for q in found if q.state == "open"] if open_only else found
+
+
+def shown(questions: list[Question]) -> list[Question]:
+    """What members see: not merged, not hidden by organizers."""
+    return [q for q in questions if q.state != "merged" and not q.hidden]
 
 
 async def toggle_upvote(
@@ -165,8 +184,10 @@ async def toggle_upvote(
     the member's vote now counts. A press within DOUBLE_CLICK of the vote leaves it."""
     async with db.transaction():
         question = await get(db, question_id)
-        if question.state != "open":
+        if question.state != "open" or question.hidden:
             raise Conflict("That question was already answered or merged: votes are closed.")
+        event = await model.get_any(db, question.event_id)
+        await limits.take(db, event.guild_id, user_id, "townhall.upvote", now)
         at = await db.fetchval(UPVOTED_AT, (question_id, user_id))
         if at is None:
             await db.execute(UPVOTE, (question_id, user_id, to_db(now)))
@@ -231,16 +252,67 @@ async def merge(
     return await get(db, into_id)
 
 
-def export_csv(event: Event, questions: list[Question], names: dict[int, str]) -> bytes:
-    """The ordered list as CSV (rank, votes, state, question, asked by, answer); anonymous
-    questions have an empty author."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["rank", "id", "votes", "state", "question", "asked by", "answer"])
-    for rank, q in enumerate(questions, 1):
-        author = "" if q.author_id is None else names.get(q.author_id, str(q.author_id))
-        writer.writerow([rank, q.id, q.votes, q.state, q.text, author, q.answer or ""])
-    return out.getvalue().encode("utf-8")
+EXPORT_HEADER = ("rank", "id", "votes", "state", "hidden", "question", "asked by", "answer")
+
+
+async def export(
+    db: Database,
+    guild_id: int,
+    event_id: int,
+    actor_id: int | None,
+    names: dict[int, str],
+    now: datetime,
+) -> tuple[bytes, int]:
+    """The ordered list as CSV (bot.core.csv_export: no cell runs as a formula) and its row
+    count; anonymous questions have an empty author. Recorded in the audit log and the
+    members' transparency log (`townhall.export`), without its content."""
+    async with db.transaction():
+        await _town_hall(db, event_id, guild_id)
+        questions = await ordered(db, event_id)
+        await audit.record(
+            db,
+            guild_id,
+            actor_id,
+            "townhall.export",
+            f"event:{event_id}",
+            f"rows={len(questions)}",
+            now,
+        )
+    rows = [
+        (
+            rank,
+            q.id,
+            q.votes,
+            q.state,
+            "yes" if q.hidden else "",
+            q.text,
+            "" if q.author_id is None else names.get(q.author_id, str(q.author_id)),
+            q.answer or "",
+        )
+        for rank, q in enumerate(questions, 1)
+    ]
+    return csv_export.to_csv(EXPORT_HEADER, rows), len(rows)
+
+
+async def hide(
+    db: Database, guild_id: int, question_id: int, actor_id: int | None, hidden: bool, now: datetime
+) -> Question:
+    """Hide a question from members (no longer listed, voted on or in the recap), or show it
+    again; audited."""
+    async with db.transaction():
+        question = await get(db, question_id)
+        await _town_hall(db, question.event_id, guild_id)
+        await db.execute(SET_HIDDEN, (to_db(now) if hidden else None, question_id))
+        await audit.record(
+            db,
+            guild_id,
+            actor_id,
+            "townhall.hide" if hidden else "townhall.unhide",
+            f"question:{question_id}",
+            None,
+            now,
+        )
+    return await get(db, question_id)
 
 
 def question_embed(
@@ -255,7 +327,8 @@ def question_embed(
         by = ""
         if organizer:
             by = " · anonymous" if q.author_id is None else f" · {names.get(q.author_id, 'member')}"
-        value = truncate(q.text, 900)
+            by += " · hidden from members" if q.hidden else ""
+        value = truncate(member_text(q.text), 900)
         if q.answer:
             value += f"\n**Answer:** {truncate(q.answer, 100)}"
         fields.append((f"#{q.id} · ▲ {q.votes}{state}{by}", value, False))
@@ -273,7 +346,7 @@ def upvote_buttons(questions: list[Question]) -> list[dict[str, Any]]:
             "custom_id": f"townhall:up:{q.id}",
         }
         for q in questions
-        if q.state == "open"
+        if q.state == "open" and not q.hidden
     ][:20]
     return [{"type": 1, "components": buttons[i : i + 5]} for i in range(0, len(buttons), 5)]
 
@@ -288,8 +361,9 @@ async def recap(
     now: datetime,
 ) -> tuple[Any, int]:
     """Post the recap as an update linked to the event (bot.updates.publish), with the
-    answers to the top questions; DM each asker whose question was answered. Returns the
-    update and how many askers were told."""
+    answers to the top questions; DM the asker of each answered question, one DM per
+    question. Returns the update and how many questions were answered (never a count of
+    askers: next to the questions, it would tell who asked anonymously)."""
     body = (text or "").strip()
     if not body:
         raise UserError("The recap is empty: say what was covered.")
@@ -298,14 +372,15 @@ async def recap(
     async with db.transaction():
         event = await _town_hall(db, event_id, guild_id)
         answered = [q for q in await ordered(db, event_id) if q.state == "answered"]
+        public = [q for q in answered if not q.hidden]
         parts = [body]
         if links and links.strip():
             parts.append(f"Recordings and links: {links.strip()}")
-        if answered:
+        if public:
             parts.append("**Answers to the top questions**")
-            for q in answered[:10]:
+            for q in public[:10]:
                 said = truncate(q.answer or "Answered at the town hall.", 400)
-                parts.append(f"**Q:** {truncate(q.text, 200)}\n**A:** {said}")
+                parts.append(f"**Q:** {truncate(member_text(q.text), 200)}\n**A:** {said}")
         when = timeparse.discord_timestamp(event.starts_at, "D")
         parts.append(f"_Recap of event #{event.id} ({when})._")
         codes = [(await units.get(db, guild_id, u)).code for u in event.unit_ids]
@@ -320,11 +395,10 @@ async def recap(
         )
         update = await updates.publish(db, guild_id, actor_id, draft, now, kind="recap")
         await db.execute(SET_RECAP, (update.id, event_id))
-        askers: dict[int, Question] = {}
         for q in answered:
-            row = await db.fetchone("SELECT user_id FROM townhall_question WHERE id = ?", (q.id,))
-            askers.setdefault(row["user_id"], q)
-        for user_id, q in askers.items():
+            user_id = int(await db.fetchval(ASKER, (q.id,), 0))
+            if user_id <= 0:
+                continue  # the asker deleted their data: no one to tell
             reply = q.answer or "It was answered at the town hall."
             await enqueue(
                 db,
@@ -332,7 +406,7 @@ async def recap(
                 "townhall.answer",
                 message(
                     f"💬 Your question for **{event.title}** was answered.\n"
-                    f"> {truncate(q.text, 300)}\n**Answer:** {truncate(reply, 800)}\n"
+                    f"> {truncate(member_text(q.text), 300)}\n**Answer:** {truncate(reply, 800)}\n"
                     f"The full recap is update #{update.id}: `/updates show id: {update.id}`."
                 ),
                 [Target.dm(user_id)],
@@ -346,7 +420,9 @@ async def recap(
             actor_id,
             "townhall.recap",
             f"event:{event_id}",
-            f"update {update.id}; {render.count(len(askers), 'asker', 'askers')} told",
+            f"update {update.id}; "
+            f"{render.count(len(answered), 'answered question', 'answered questions')}, "
+            "one DM each",
             now,
         )
-    return update, len(askers)
+    return update, len(answered)

@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core import audit, guild_settings, timeparse, timers
+from bot.core import audit, guild_settings, limits, timeparse, timers
 from bot.core.db import Database, to_db
 from bot.core.delivery import Target, enqueue
 from bot.core.errors import Conflict, UserError
@@ -321,6 +321,7 @@ async def toggle_reminders(
     """Remind me: start (True) or stop (False) this member's DM reminders for the event."""
     async with db.transaction():
         event = await model.get_any(db, event_id)
+        await limits.take(db, event.guild_id, user_id, "event.remind", now)
         if await db.fetchval(IS_SUBSCRIBED, (event_id, user_id)):
             await db.execute(UNSUBSCRIBE, (event_id, user_id))
             return False

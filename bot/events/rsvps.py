@@ -3,8 +3,9 @@
 Members RSVP per session, with a choice to show their name to organizers; organizers see
 counts per session and per unit, and only the names of members who chose to show them.
 
-RSVP reminders (timer kind `event.rsvp`, subject = the RSVP row): on Going or Maybe, a DM at
-once with the session's .ics file; then 24 hours and 1 hour before; for an online session a
+RSVP reminders (timer kind `event.rsvp`, subject = the RSVP row): on the first Going or Maybe,
+a DM at once with the session's .ics file (once per session: toggling Not going and Going
+again does not send it again); then 24 hours and 1 hour before; for an online session a
 "starting now" DM with the link 10 minutes before. Not going stops them; RSVPing to another
 session of the same event moves them (one session per member per event).
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core import timeparse, timers, units
+from bot.core import limits, timeparse, timers, units
 from bot.core.db import Database, to_db
 from bot.core.delivery import Target, enqueue, file_part
 from bot.core.errors import Conflict, UserError
@@ -51,6 +52,7 @@ PUT_RSVP = (
     "updated_at = excluded.updated_at"
 )
 RSVP_ROW = "SELECT rowid, * FROM event_rsvp WHERE session_id = ? AND user_id = ?"
+CALENDAR_SENT = "UPDATE event_rsvp SET calendar_sent_at = ? WHERE rowid = ?"
 SET_SHOW_NAME = "UPDATE event_rsvp SET show_name = ? WHERE session_id = ? AND user_id = ?"
 SET_UNIT = "UPDATE event_rsvp SET unit_id = ? WHERE session_id = ? AND user_id = ?"
 SESSION_COUNTS = "SELECT status, count(*) FROM event_rsvp WHERE session_id = ? GROUP BY status"
@@ -118,6 +120,7 @@ async def rsvp_session(
         before = await db.fetchone(RSVP_ROW, (session_id, user_id))
         if before is not None and before["status"] == status:
             return event, session, False
+        await limits.take(db, event.guild_id, user_id, "event.rsvp", now)
         if status != "not_going":
             for rowid, _ in await db.fetchall(OTHER_RSVPS, (event.id, user_id, session_id)):
                 await timers.cancel_subject(db, RSVP_TIMER, rowid)
@@ -125,7 +128,7 @@ async def rsvp_session(
         await db.execute(PUT_RSVP, (session_id, user_id, status, unit_id, to_db(now)))
         row = await db.fetchone(RSVP_ROW, (session_id, user_id))
         await timers.cancel_subject(db, RSVP_TIMER, row["rowid"])
-        if status != "not_going" and (before is None or before["status"] == "not_going"):
+        if status != "not_going" and row["calendar_sent_at"] is None:
             await _start_sequence(db, event, session, user_id, row["rowid"], now)
         elif status != "not_going":
             await _schedule_steps(db, event, session, row["rowid"], now)
@@ -189,6 +192,7 @@ async def _start_sequence(
         now,
         subject=f"event:{event.id}",
     )
+    await db.execute(CALENDAR_SENT, (to_db(now), rowid))
     await _schedule_steps(db, event, session, rowid, now)
 
 
@@ -229,8 +233,8 @@ async def reschedule_rsvps(db: Database, event: Event, now: datetime) -> None:
 async def _fire_rsvp(db: Database, timer: timers.Timer, now: datetime) -> None:
     """One step of a member's RSVP reminders, by DM."""
     row = await db.fetchone("SELECT rowid, * FROM event_rsvp WHERE rowid = ?", (timer.subject_id,))
-    if row is None or row["status"] == "not_going":
-        return
+    if row is None or row["status"] == "not_going" or row["user_id"] <= 0:
+        return  # no RSVP, not going, or the member deleted their data (an anonymous count)
     event, session = await model.get_session(db, row["session_id"])
     if event.state != "scheduled" or session.state != "scheduled":
         return

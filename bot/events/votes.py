@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core import timeparse, timers, units
+from bot.core import limits, timeparse, timers, units
 from bot.core.db import Database, from_db, to_db
 from bot.core.errors import Conflict, UserError
 from bot.events import model
@@ -114,6 +114,7 @@ async def mark_voted(
         if now >= event.closes_at:
             raise Conflict(f"Voting on {event.title} has closed.")
         check_eligible(event, member_role_ids)
+        await limits.take(db, event.guild_id, user_id, "event.voted", now)
         if unit_id is None and len(event.unit_ids) == 1:
             unit_id = event.unit_ids[0]
         if unit_id is not None and unit_id not in event.unit_ids:

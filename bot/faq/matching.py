@@ -60,6 +60,11 @@ LIGHT = 0.5
 # A word no entry uses ("seniority", "fund") weighs this much more than the rarest known one:
 # a question about something the FAQ never mentions is not answered by the word it shares.
 UNKNOWN = 1.5
+# A confident answer says the question's rarest known subject, or this share of its subjects.
+KEY_SHARE = 0.75
+# ... and uses at most this many words no entry (nor the thesaurus) knows: a question about
+# things the FAQ never mentions is not answered by the few words it shares with an entry.
+MAX_UNKNOWN = 1
 # An entry's answer text counts for this much of a term found in its question or aliases.
 WEAK = 0.5
 
@@ -294,6 +299,27 @@ def _confident(ranked: list[tuple[float, int]]) -> bool:
     return ranked[0][0] >= SURE or ranked[0][0] - second >= MARGIN
 
 
+def _says_the_key(entry_id: int, query: _Query, index: _Index) -> bool:
+    """The entry says the question's rarest subject (its most telling known concept), or most
+    of what the question is about: two questions that share only their common words ("who
+    bargains...") are not the same question."""
+    # A number names a local or a year: the words around it say what is asked.
+    known = [t for t in query.terms if t in index.idf and t not in index.light and not t.isdigit()]
+    unknown = [
+        t for t in query.terms if t not in index.idf and not t.isdigit() and t not in index.light
+    ]
+    if len(unknown) > MAX_UNKNOWN:
+        return False
+    if not known:
+        return True
+    said = index.strong[entry_id] | index.weak[entry_id]
+    rarest = max(index.idf[t] for t in known)
+    if any(t in said for t in known if index.idf[t] >= rarest - 1e-9):
+        return True
+    share = sum(index.idf[t] for t in known if t in said) / sum(index.idf[t] for t in known)
+    return share >= KEY_SHARE
+
+
 async def _ranked(
     db: Database, guild_id: int, text: str, prefix: bool
 ) -> tuple[_Index, list[Match]]:
@@ -323,10 +349,13 @@ async def _ranked(
             ((_score(r["id"], query, last, index), r["id"]) for r in rows),
             key=lambda s: -(s[0] + tiebreak[s[1]]),
         )
-        per_query.append(scored)
+        per_query.append((scored, query))
     # The answer comes from the question the FAQ answers best; the others add close matches.
-    per_query.sort(key=lambda scored: -(scored[0][0] if scored else 0.0))
-    sure = _confident(per_query[0])
+    per_query.sort(key=lambda found: -(found[0][0][0] if found[0] else 0.0))
+    sure = _confident(per_query[0][0]) and _says_the_key(
+        per_query[0][0][0][1], per_query[0][1], index
+    )
+    per_query = [scored for scored, _ in per_query]
     best: dict[int, float] = {}
     for scored in per_query:
         for score, entry_id in scored:

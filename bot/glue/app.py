@@ -122,6 +122,7 @@ class Rankfile(commands.Bot):
         if applied:
             log.info("applied migrations %s", applied)
         self.closed_dms = await dm_limits.closed_members(self.db, self.clock.now())
+        await wiring.on_open(self.db, self.clock.now())
         for module in cog_modules():
             await self.load_extension(module)
         await self.scheduler.start()

@@ -28,7 +28,7 @@ from bot.privacy.declaration import (
     select_sql,
     unclassified_columns,
 )
-from bot.privacy.delete import delete_member
+from bot.privacy.delete import delete_member, on_delete, reapply_deletions
 from bot.privacy.export import export_json, export_member
 from bot.privacy.retention import (
     DEFAULT_RETENTION_DAYS,
@@ -76,7 +76,9 @@ __all__ = [
     "export_json",
     "export_member",
     "my_record_log",
+    "on_delete",
     "purge_guild",
+    "reapply_deletions",
     "reopen_campaign",
     "require_checklist",
     "select_sql",

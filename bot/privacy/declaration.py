@@ -77,6 +77,26 @@ def change_sql(use: Use, *, member: bool) -> str | None:
     return None
 
 
+def cancel_timers_sql(use: Use, *, member: bool) -> list[str]:
+    """Statements cancelling the pending timers scheduled for the member's rows of one use
+    (delete), or every member's rows in the server (the purge); parameters :user, :guild."""
+    where = _where(use, member=member)
+    return [
+        f"UPDATE timer SET state = 'cancelled' WHERE kind = '{kind}' AND state = 'pending' "
+        f"AND subject_id IN (SELECT {subject} FROM {use.table} WHERE {where})"
+        for kind, subject in use.timers
+    ]
+
+
+def members_sql(use: Use) -> str:
+    """Every (member id, server id) one use holds rows for (server NULL when it has none)."""
+    guild = use.guild or "NULL"
+    return (
+        f"SELECT DISTINCT ({use.member}), ({guild}) FROM {use.table} "
+        f"WHERE ({use.member}) IS NOT NULL AND ({use.extra})"
+    )
+
+
 def data_section() -> str:
     """The README's "What rankfile keeps about members" section, from the declaration."""
     lines = [

@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from bot.core import audit
+from bot.core import audit, limits
 from bot.core.db import Database, to_db
 from bot.privacy import declaration
 
@@ -35,6 +35,8 @@ async def export_member(db: Database, guild_id: int, user_id: int, now: datetime
                     "on_delete": use.why,
                     "rows": rows,
                 }
+        # After reading: this export's own use of the limit is not part of it.
+        await limits.take(db, guild_id, user_id, "privacy.export", now)
         # Counted, never named: who exports their own data is nobody's business.
         await audit.record(db, guild_id, None, "privacy.export", None, None, now)
     log.info("privacy export in guild %s", guild_id)

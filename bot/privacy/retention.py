@@ -57,6 +57,9 @@ async def purge_guild(db: Database, guild_id: int, now: datetime) -> dict[str, i
     changed: dict[str, int] = {}
     async with db.transaction():
         for use in declaration.declared():
+            for cancel in declaration.cancel_timers_sql(use, member=False):
+                await db.execute(cancel, params)
+        for use in declaration.declared():
             sql = declaration.change_sql(use, member=False)
             if sql is not None:
                 n = await db.execute(sql, params)

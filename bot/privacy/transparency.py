@@ -15,6 +15,7 @@ TRANSPARENCY: dict[str, str] = {
     "cat.view": "a volunteer's record looked at by a coordinator",
     "cat.approve": "CAT sign-ups approved",
     "cat.remove": "volunteers removed from the CAT",
+    "townhall.export": "town hall questions exported (with the names of those who gave them)",
     "privacy.export": "members exported their own data",
     "privacy.delete": "members deleted their own data",
     "privacy.close": "campaign closed",

@@ -22,9 +22,11 @@ QUERY_MAX = 200
 # cost more than the search itself).
 RANK_CAP = 200
 SNIPPET_WORDS = 24
+# The floor counts this server's live updates only: another server's cannot push them out.
 SEARCH_FLOOR = """
-SELECT rowid FROM bargaining_update_fts WHERE bargaining_update_fts MATCH :query
-ORDER BY rowid DESC LIMIT 1 OFFSET :offset
+SELECT f.rowid FROM bargaining_update_fts f JOIN bargaining_update u ON u.id = f.rowid
+WHERE bargaining_update_fts MATCH :query AND u.guild_id = :guild AND u.retracted_at IS NULL
+ORDER BY f.rowid DESC LIMIT 1 OFFSET :offset
 """
 SEARCH = """
 SELECT u.id, u.title, u.body, u.published_at
@@ -98,7 +100,9 @@ async def search(db: Database, guild_id: int, query: str, limit: int = 10) -> li
     if len(query or "") > QUERY_MAX:
         raise UserError(f"Keep the search to {QUERY_MAX} characters.")
     match = fts_query(query)
-    floor = await db.fetchval(SEARCH_FLOOR, {"query": match, "offset": RANK_CAP - 1})
+    floor = await db.fetchval(
+        SEARCH_FLOOR, {"query": match, "guild": guild_id, "offset": RANK_CAP - 1}
+    )
     rows = await db.fetchall(
         SEARCH, {"query": match, "guild": guild_id, "limit": limit, "floor": floor or 0}
     )

@@ -207,7 +207,9 @@ class RsvpButton(
         else:
             text = f"✅ Noted: maybe for **{event.title}**, {when}."
         if changed:
-            text += " A DM with the calendar file is on its way; reminders 24 h and 1 h before."
+            text += (
+                " The calendar file comes by DM (once per session); reminders 24 h and 1 h before."
+            )
         text += "\nOrganizers see only counts, unless you choose to show them your name."
         view = view_from_rows([{"type": 1, "components": [events.name_button(session.id, True)]}])
         assert view is not None

@@ -21,7 +21,8 @@ from cogs.events.components import view_from_rows
 
 log = logging.getLogger("rankfile.townhall")
 
-_YES = {"yes", "y", "true", "anonymous", "anon", "1"}
+# The form's choice of who sees the asker's name: a select, anonymous unless changed.
+ANONYMOUS, NAMED = "anonymous", "named"
 
 
 def _names(interaction: discord.Interaction, questions: list[tq.Question]) -> dict[int, str]:
@@ -38,14 +39,14 @@ def _names(interaction: discord.Interaction, questions: list[tq.Question]) -> di
 
 
 async def _member_list(bot: Rankfile, event: events.Event) -> tuple[dict, discord.ui.View | None]:
-    questions = await tq.ordered(bot.db, event.id)
-    shown = [q for q in questions if q.state != "merged"]
+    shown = tq.shown(await tq.ordered(bot.db, event.id))
     listing = tq.question_embed(event, shown, organizer=False, names={})
     return listing, view_from_rows(tq.upvote_buttons(shown))
 
 
 class AskModal(ui.Modal):
-    """The Ask a question button's form."""
+    """The Ask a question button's form: the question, and who sees the name, chosen from a
+    list that starts on Anonymous (never typed: "Yes." must not post a name)."""
 
     def __init__(self, event: events.Event) -> None:
         super().__init__(title="Ask a question")
@@ -55,18 +56,30 @@ class AskModal(ui.Modal):
             style=discord.TextStyle.paragraph,
             max_length=tq.QUESTION_MAX,
         )
-        self.anonymous = discord.ui.TextInput(
-            label="Anonymous? (yes to hide your name from all)",
+        self.who = discord.ui.Select(
+            custom_id="anonymity",
             required=False,
-            max_length=10,
-            placeholder="no",
+            options=[
+                discord.SelectOption(
+                    label="Anonymous: no one sees my name",
+                    value=ANONYMOUS,
+                    description="Not even organizers (the default)",
+                    default=True,
+                ),
+                discord.SelectOption(
+                    label="With my name",
+                    value=NAMED,
+                    description="Organizers see who asked; other members never do",
+                ),
+            ],
         )
         self.add_item(self.question)
-        self.add_item(self.anonymous)
+        self.add_item(discord.ui.Label(text="Who sees your name?", component=self.who))
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         bot: Rankfile = interaction.client  # type: ignore[assignment]
-        anonymous = self.anonymous.value.strip().lower() in _YES
+        # Anything but an explicit "With my name" is anonymous.
+        anonymous = list(self.who.values) != [NAMED]
         q = await tq.ask(
             bot.db,
             None,
@@ -173,14 +186,14 @@ class Townhall(commands.Cog):
     @app_commands.describe(
         event="The town hall's number (from /events upcoming)",
         question="Your question",
-        anonymous="Hide your name from everyone, organizers included",
+        anonymous="True (the default): no one sees your name, organizers included",
     )
     async def ask(
         self,
         interaction: discord.Interaction,
         event: int,
         question: str,
-        anonymous: bool = False,
+        anonymous: bool = True,
     ) -> None:
         q = await tq.ask(
             self.bot.db,
@@ -255,16 +268,48 @@ class Townhall(commands.Cog):
     @app_commands.describe(event="The town hall's number")
     @requires(Access.ORGANIZER)
     async def export(self, interaction: discord.Interaction, event: int) -> None:
-        found = await events.get(self.bot.db, interaction.guild_id, event)
-        questions = await tq.ordered(self.bot.db, event)
-        data = tq.export_csv(found, questions, _names(interaction, questions))
+        await events.get(self.bot.db, interaction.guild_id, event)
+        names = _names(interaction, await tq.ordered(self.bot.db, event))
+        data, count = await tq.export(
+            self.bot.db,
+            interaction.guild_id,
+            event,
+            interaction.user.id,
+            names,
+            self.bot.clock.now(),
+        )
         await ui.reply(
             interaction,
-            f"{render.count(len(questions), 'question', 'questions')}, ordered by votes "
-            "(anonymous ones without an author).",
+            f"{render.count(count, 'question', 'questions')}, ordered by votes (anonymous ones "
+            "without an author). This export is recorded in the members' transparency log "
+            "(`/privacy log`).",
             files=[(f"townhall-{event}-questions.csv", data)],
             ephemeral=True,
         )
+
+    @run.command(name="hide", description="Hide a question from members, or show it again")
+    @app_commands.describe(
+        question="The question's number",
+        hidden="True hides it (not listed, voted on or in the recap); False shows it again",
+    )
+    @requires(Access.ORGANIZER)
+    async def hide(
+        self, interaction: discord.Interaction, question: int, hidden: bool = True
+    ) -> None:
+        q = await tq.hide(
+            self.bot.db,
+            interaction.guild_id,
+            question,
+            interaction.user.id,
+            hidden,
+            self.bot.clock.now(),
+        )
+        text = (
+            f"Question #{q.id} is hidden: members no longer see it or vote on it."
+            if q.hidden
+            else f"Question #{q.id} is shown to members again."
+        )
+        await ui.reply(interaction, text, ephemeral=True)
 
     @run.command(name="recap", description="Post the recap and tell askers (organizers)")
     @app_commands.describe(
@@ -291,8 +336,8 @@ class Townhall(commands.Cog):
                 embed(
                     "Recap posted",
                     f"Update #{update.id} is on its way to the updates channel; "
-                    f"{render.count(told, 'member', 'members')} whose questions were answered "
-                    "will get a DM.",
+                    f"{render.count(told, 'answered question', 'answered questions')}: the "
+                    "asker of each will get a DM about it.",
                     colour=Colour.SUCCESS,
                 )
             ],

@@ -36,7 +36,7 @@ async def test_anonymous_question_reaches_committee_without_author_and_answer_by
     assert str(alice) not in body and "alice" not in body and "Anonymous" in body
     assert post.json["allowed_mentions"]["parse"] == []
     buttons = [c["label"] for c in iter_components(post.json["components"]) if c["type"] == 2]
-    assert buttons == ["Answer", "Answer as FAQ", "Dismiss"]
+    assert buttons == ["Answer", "Answer as FAQ", "Dismiss", "Hide"]
 
     opened = await rig.click("erin", "Answer")  # an admin holds every level
     assert opened.modal is not None

@@ -31,7 +31,8 @@ def _dm_to(result, rig, name):
 async def test_ask_upvote_order_answer_merge_export_recap(rig):
     event_id = await _town_hall(rig)
     asked = await rig.command(
-        "alice", f"/townhall ask event: {event_id} question: Will health premiums go up?"
+        "alice",
+        f"/townhall ask event: {event_id} question: Will health premiums go up? anonymous: False",
     )
     assert asked.ephemeral and "Question #1" in asked.text and "with your name" in asked.text
     anon = await rig.command(

@@ -110,6 +110,7 @@ async def test_rsvp_reminder_sequence_not_going_stops_changing_session_moves(rig
     # bob picks the evening, then moves to noon: his reminders move with him.
     await rig.command("bob", f"/events show id: {event.id}")
     await rig.click("bob", f"rsvp:going:{second.id}")
+    rig.clock.advance(seconds=2)  # a member's RSVP changes are a second apart at least
     await rig.click("bob", f"rsvp:maybe:{first.id}")
     assert (
         await rig.db.fetchval(
@@ -120,6 +121,7 @@ async def test_rsvp_reminder_sequence_not_going_stops_changing_session_moves(rig
     # dave says going, then not going: no reminders for him.
     await rig.command("dave", f"/events show id: {event.id}")
     await rig.click("dave", f"rsvp:going:{first.id}")
+    rig.clock.advance(seconds=2)
     await rig.click("dave", f"rsvp:notgoing:{first.id}")
     await rig.idle()
     rig.clock.set(NOON - timedelta(hours=24))
