@@ -1,16 +1,19 @@
 """Start-up wiring: what each capability plugs into the core, in one place and in the open.
 
-Timer handlers, hooks on publication, each capability's declaration of the members' data it
-keeps and demo content are registered here, once, by the bot's `setup_hook`, the command line
-and the tests; importing a capability registers nothing.
+Timer handlers, hooks on publication, what each capability drops when a member leaves the
+server or loses a role (bot.core.departures), each capability's declaration of the members'
+data it keeps and demo content are registered here, once, by the bot's `setup_hook`, the
+command line and the tests; importing a capability registers nothing.
 """
 
 from __future__ import annotations
 
 from bot import announcements, cat, events, faq, privacy, questions, subscriptions, tracker, updates
+from bot.cat import departures as cat_departures
 from bot.cat import personal_data as cat_data
+from bot.core import departures, timers, units
 from bot.core import personal_data as core_data
-from bot.core import timers, units
+from bot.events import departures as events_departures
 from bot.events import personal_data as events_data
 from bot.privacy import personal_data as privacy_data
 from bot.tracker import personal_data as tracker_data
@@ -44,5 +47,16 @@ def install() -> None:
         for kind, handler in module.TIMERS.items():
             timers.register(kind, handler)
     updates.on_publish(tracker.arm_silence)
+    # Someone who left the server, or lost the role the content was for, gets nothing more.
+    for handler in (
+        subscriptions.member_left,
+        events_departures.member_left,
+        cat_departures.member_left,
+        cascade.volunteer_gone,
+    ):
+        departures.on_member_left(handler)
+    departures.on_lost_role("cat", cat_departures.lost_cat_role)
+    departures.on_lost_role("cat", cascade.volunteer_gone)
+    departures.on_lost_role("coordinator", cat_departures.lost_coordinator_role)
     for module in PERSONAL_DATA:
         privacy.declare(*module.PERSONAL_DATA)
