@@ -139,9 +139,7 @@ async def ensure_member(
         settings = await guild_settings.get(bot.db, guild_id)
         reason = departures.verdict(settings, role_ids, requires)
         if reason is not None:
-            await departures.departed(
-                bot.db, guild_id, user.id, reason, requires, bot.clock.now()
-            )
+            await departures.departed(bot.db, guild_id, user.id, reason, requires, bot.clock.now())
     else:
         reason = await bot.members.check(guild_id, user.id, requires)
     if reason == departures.MEMBER_LEFT:
