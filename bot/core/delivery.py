@@ -23,6 +23,12 @@ INSERT_BROADCAST = (
 )
 INSERT_DELIVERY = (
     "INSERT INTO delivery (broadcast_id, action, target_kind, target_id, edit_message_id, "
+    "due_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+# A target that must still hold something when sent (Target.requires), written apart so
+# plain targets keep the statement every schema since the first accepts.
+INSERT_DELIVERY_REQUIRING = (
+    "INSERT INTO delivery (broadcast_id, action, target_kind, target_id, edit_message_id, "
     "due_at, updated_at, requires) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
 DUE = (
@@ -217,11 +223,15 @@ async def enqueue(
                 t.edit_message_id,
                 to_db(when),
                 to_db(now),
-                t.requires,
             )
             for t in targets
         ]
-        await db.executemany(INSERT_DELIVERY, rows)
+        plain = [row for row, t in zip(rows, targets, strict=True) if t.requires is None]
+        requiring = [(*row, t.requires) for row, t in zip(rows, targets, strict=True) if t.requires]
+        if plain:
+            await db.executemany(INSERT_DELIVERY, plain)
+        if requiring:
+            await db.executemany(INSERT_DELIVERY_REQUIRING, requiring)
         db.notify("delivery")
     return broadcast_id
 
