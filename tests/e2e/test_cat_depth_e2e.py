@@ -35,6 +35,8 @@ async def org(rig):
     await units.add(db, g, "IA", "IATSE West", None, T0)
     await units.add(db, g, "700", "Local 700 Editors", None, T0, parent_code="IA", member_count=40)
     await units.add(db, g, "600", "Local 600 Camera", None, T0, parent_code="IA", member_count=20)
+    # dave holds the coordinator role; an admin registered him (every unit).
+    await cat.set_scope(db, g, rig.demo.user("dave"), None, None, T0)
     r = await rig.command(
         "dave", "/catteam shift set unit: 700 name: days members: 30", **AS_COORDINATOR
     )
