@@ -70,7 +70,7 @@ async def member_left(db: Database, guild_id: int, user_id: int, now: datetime) 
     async with db.transaction():
         for handler in _on_left:
             await handler(db, guild_id, user_id, now)
-    log.info("member %s left guild %s: %s handlers ran", user_id, guild_id, len(_on_left))
+    log.info("a member left a server: %s departure handlers ran", len(_on_left))
 
 
 async def lost_role(
@@ -81,7 +81,7 @@ async def lost_role(
     async with db.transaction():
         for handler in handlers:
             await handler(db, guild_id, user_id, now)
-    log.info("member %s of guild %s lost the %s role", user_id, guild_id, requirement)
+    log.info("a member lost the %s role: %s handlers ran", requirement, len(handlers))
 
 
 async def departed(

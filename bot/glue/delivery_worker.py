@@ -245,7 +245,7 @@ class DeliveryWorker:
         """Why this target may no longer have the message (None: it may)."""
         if item.target_kind == "channel":
             if item.requires == "private" and self._readable_by_everyone(item.target_id):
-                log.warning("delivery %s not posted: channel %s is public", item.id, item.target_id)
+                log.warning("delivery %s not posted: @everyone can read its channel", item.id)
                 return "channel_public"
             return None
         if not item.guild_id:
