@@ -61,6 +61,18 @@ def ensure_can_post(interaction: discord.Interaction, channel: discord.abc.Guild
         )
 
 
+def coordinators_channel(bot: Rankfile, settings: guild_settings.GuildSettings) -> int | None:
+    """The coordinators' channel when it is set and @everyone cannot read it, else None:
+    members' data (names, sign-up problems) is never posted where everyone reads it."""
+    channel = bot.get_channel(settings.cat_channel_id or 0)
+    if not isinstance(channel, discord.abc.GuildChannel):
+        return None
+    if channel.permissions_for(channel.guild.default_role).view_channel:
+        log.warning("the CAT coordinators' channel of guild %s is public", channel.guild.id)
+        return None
+    return channel.id
+
+
 async def coverage_reply(
     bot: Rankfile, interaction: discord.Interaction, scope: set[int] | None
 ) -> None:
@@ -113,7 +125,7 @@ async def grant_role(
         guild_id,
         member.id,
         bot.clock.now(),
-        channel_id=settings.cat_channel_id,
+        channel_id=coordinators_channel(bot, settings),
         why=why,
     )
     return why

@@ -21,7 +21,7 @@ from bot.glue import ui
 from bot.glue.app import Rankfile
 from bot.glue.permissions import Access, ensure
 from bot.glue.ui import Modal, View, reply, update
-from cogs.cat._common import grant_role
+from cogs.cat._common import coordinators_channel, grant_role
 from cogs.cat.embeds import clean, commitment_embed, roster_line, volunteer_embed
 
 JOIN_ID = "rankfile:cat:join"
@@ -422,9 +422,15 @@ async def submit_form(bot: Rankfile, interaction: discord.Interaction, **form: A
     if v.status == "active":
         problem = await grant_role(bot, guild_id, interaction.user, settings)
         if problem:
+            told = (
+                "Your coordinators have been told."
+                if coordinators_channel(bot, settings)
+                else "Tell a coordinator: their channel is not set, or everyone can read it, "
+                "so the bot did not post it there."
+            )
             notes.append(
                 "⚠ Your sign-up is saved, but the bot could not give you the CAT role: "
-                f"{problem} Your coordinators have been told."
+                f"{problem} {told}"
             )
     if not result.joined:
         title, text = "CAT details updated", "Thanks: your details are up to date."
