@@ -51,6 +51,7 @@ COUNT = "SELECT count(*) FROM subscription WHERE guild_id = ? AND kind = ? AND t
 STOP_ID = "rf:sub:stop:{kind}:{guild_id}"
 STOP_PATTERN = r"rf:sub:stop:(?P<kind>announcements):(?P<guild_id>\d+)"
 LABELS = {"all": "All negotiation updates", "announcements": "Announcements"}
+DROP_MEMBER = "DELETE FROM subscription WHERE guild_id = ? AND user_id = ?"
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,11 @@ async def subscribers(
     }
     rows = await db.fetchall(SUBSCRIBERS, params)
     return [int(r[0]) for r in rows]
+
+
+async def member_left(db: Database, guild_id: int, user_id: int, now: datetime) -> None:
+    """They left the server: no more update or announcement DMs (bot.wiring registers it)."""
+    await db.execute(DROP_MEMBER, (guild_id, user_id))
 
 
 # -- members' data (collected by the privacy engine at start-up) ------------------------------

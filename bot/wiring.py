@@ -1,9 +1,10 @@
 """Start-up wiring: what each capability plugs into the core, in one place and in the open.
 
-Timer handlers, hooks on publication and on a member's deletion, each capability's declaration
-of the members' data it keeps and demo content are registered here, once, by the bot's
-`setup_hook`, the command line and the tests; importing a capability registers nothing.
-`on_open` is what runs once the database is open and migrated (the bot's start, a restore).
+Timer handlers, hooks on publication, on a member's deletion and on a member who left the
+server or lost a role (bot.core.departures), each capability's declaration of the members'
+data it keeps and demo content are registered here, once, by the bot's `setup_hook`, the
+command line and the tests; importing a capability registers nothing. `on_open` is what runs
+once the database is open and migrated (the bot's start, a restore).
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from bot import (
     tracker,
     updates,
 )
+from bot.cat import departures as cat_departures
 from bot.cat import personal_data as cat_data
-from bot.core import audit, timers, units
+from bot.core import audit, departures, timers, units
 from bot.core import personal_data as core_data
 from bot.core.db import Database
+from bot.events import departures as events_departures
 from bot.events import personal_data as events_data
 from bot.privacy import personal_data as privacy_data
 from bot.site import personal_data as site_data
@@ -66,6 +69,17 @@ def install() -> None:
     audit.on_record(site.on_audit)
     # /privacy delete: the committee post naming the member is redacted in Discord too.
     privacy.on_delete(questions.forget_member)
+    # Someone who left the server, or lost the role the content was for, gets nothing more.
+    for handler in (
+        subscriptions.member_left,
+        events_departures.member_left,
+        cat_departures.member_left,
+        cascade.volunteer_gone,
+    ):
+        departures.on_member_left(handler)
+    departures.on_lost_role("cat", cat_departures.lost_cat_role)
+    departures.on_lost_role("cat", cascade.volunteer_gone)
+    departures.on_lost_role("coordinator", cat_departures.lost_coordinator_role)
     for module in PERSONAL_DATA:
         privacy.declare(*module.PERSONAL_DATA)
 

@@ -15,7 +15,7 @@ from discord.ext import commands
 from bot import privacy
 from bot.core import render
 from bot.core.render import Colour, embed
-from bot.glue import ui
+from bot.glue import roles, ui
 from bot.glue.app import Rankfile
 
 # The transparency log shows everything since the bot's first day.
@@ -70,6 +70,10 @@ class ConfirmDelete(ui.View):
             self.bot.db, interaction.guild_id, interaction.user.id, self.bot.clock.now()
         )
         self.stop()
+        # After the database change: the CAT role goes too (its record is gone).
+        removed, problem = await roles.take_setup_role(
+            self.bot, interaction.guild_id, interaction.user, "cat_role_id", "Deleted their data"
+        )
         text = (
             "Done: rankfile no longer holds anything that points to you in this server. "
             "Your CAT record, subscriptions and reminder requests are deleted; your questions, "
@@ -77,9 +81,13 @@ class ConfirmDelete(ui.View):
             'that named you now say "a former member". Backups made before today still '
             "hold your data until they rotate out (a week, by default); a restored backup forgets "
             "you again."
-            if changed
+            if changed or removed
             else "rankfile held nothing about you in this server."
         )
+        if removed:
+            text += " The CAT role is removed."
+        if problem:
+            text += f"\n⚠ {problem}"
         await ui.update(
             interaction,
             embeds=[embed("Your data is deleted", text, colour=Colour.SUCCESS)],

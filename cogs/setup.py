@@ -192,7 +192,7 @@ class Setup(commands.Cog):
     @app_commands.describe(
         approval="Sign-ups wait for a coordinator's approval before the CAT role",
         ratio="Coverage target: one volunteer per this many members (default 10)",
-        channel="Private channel where coordinators hear about CAT problems",
+        channel="Private channel (@everyone can't see it) where coordinators hear about the CAT",
     )
     @requires(Access.ADMIN)
     async def cat(
@@ -208,6 +208,12 @@ class Setup(commands.Cog):
         if ratio is not None:
             changes["cat_target_ratio"] = ratio
         if channel is not None:
+            if interaction.guild is not None and _public(interaction.guild, channel):
+                raise UserError(
+                    f"Everyone can see {channel.mention}: the coordinators' channel gets "
+                    "volunteers' names and sign-up questions, so rankfile won't use it. Make it "
+                    "private to the coordinators (and the bot), or pick a private channel."
+                )
             changes["cat_channel_id"] = channel.id
         if not changes:
             raise UserError("Give at least one of approval, ratio or channel.")
@@ -233,6 +239,15 @@ class Setup(commands.Cog):
         member: discord.User,
         units: str | None = None,
     ) -> None:
+        settings = await guild_settings.get(self.bot.db, interaction.guild_id)
+        role_id = settings.require("coordinator_role_id")
+        if not isinstance(member, discord.Member):
+            raise UserError("That person is not a member of this server, so they can't coordinate.")
+        if not any(r.id == role_id for r in member.roles):
+            raise UserError(
+                f"{member.mention} doesn't hold the <@&{role_id}> role: give it to them first, "
+                "then register their units (the digest and the roster follow the role)."
+            )
         found = await cat.set_scope(
             self.bot.db,
             interaction.guild_id,
@@ -401,11 +416,20 @@ class Setup(commands.Cog):
     @requires(Access.ADMIN)
     async def checklist(self, interaction: discord.Interaction) -> None:
         db, guild_id = self.bot.db, interaction.guild_id
-        private = _committee_private(interaction, await guild_settings.get(db, guild_id))
+        settings = await guild_settings.get(db, guild_id)
+        private = _committee_private(interaction, settings)
+        cat_private = _cat_channel_private(interaction, settings)
         state = await privacy.campaign(db, guild_id)
-        view = None if state.checklist_acknowledged_at else ChecklistView(self.bot, private)
+        view = (
+            None
+            if state.checklist_acknowledged_at
+            else ChecklistView(self.bot, private, cat_private)
+        )
         await reply(
-            interaction, embeds=[checklist_embed(private, state)], view=view, ephemeral=True
+            interaction,
+            embeds=[checklist_embed(private, state, cat_private)],
+            view=view,
+            ephemeral=True,
         )
 
     @campaign.command(
@@ -476,13 +500,28 @@ def _cat_role_notes(interaction: discord.Interaction, cat: discord.Role | None) 
     return []
 
 
-def _committee_private(interaction: discord.Interaction, settings) -> bool | None:
-    """Whether @everyone is kept out of the committee channel (None: not set or not seen)."""
+def _public(guild: discord.Guild, channel: discord.abc.GuildChannel) -> bool:
+    """Whether @everyone can see the channel."""
+    return channel.permissions_for(guild.default_role).view_channel
+
+
+def _private(interaction: discord.Interaction, channel_id: int | None) -> bool | None:
+    """Whether @everyone is kept out of a channel (None: not set or not seen)."""
     guild = interaction.guild
-    channel = guild.get_channel(settings.committee_channel_id or 0) if guild else None
+    channel = guild.get_channel(channel_id or 0) if guild else None
     if guild is None or channel is None:
         return None
-    return not channel.permissions_for(guild.default_role).view_channel
+    return not _public(guild, channel)
+
+
+def _committee_private(interaction: discord.Interaction, settings) -> bool | None:
+    """Whether @everyone is kept out of the committee channel (None: not set or not seen)."""
+    return _private(interaction, settings.committee_channel_id)
+
+
+def _cat_channel_private(interaction: discord.Interaction, settings) -> bool | None:
+    """Whether @everyone is kept out of the CAT coordinators' channel (None: not set)."""
+    return _private(interaction, settings.cat_channel_id)
 
 
 def _when(moment) -> str:
@@ -514,18 +553,27 @@ def safety_embed(state: privacy.Campaign, notes: list[str] = ()) -> dict:  # typ
     )
 
 
-def checklist_embed(private: bool | None, state: privacy.Campaign) -> dict:
-    """The safety checklist, with the committee channel's privacy checked."""
+def checklist_embed(
+    private: bool | None, state: privacy.Campaign, cat_private: bool | None = None
+) -> dict:
+    """The safety checklist, with the committee's and the CAT coordinators' channels' privacy
+    checked."""
     lines = [f"{n}. {item}" for n, item in enumerate(privacy.CHECKLIST, start=1)]
     check = {
         True: "✅ The committee channel is private.",
         False: "❌ Everyone can see the committee channel: make it private first.",
         None: "❌ No committee channel yet: `/setup channels committee:` (a private channel).",
     }[private]
+    cat_check = {
+        True: "✅ The CAT coordinators' channel is private.",
+        False: "❌ Everyone can see the CAT coordinators' channel: make it private first.",
+        None: "· No CAT coordinators' channel (optional: `/setup cat channel:`, a private one).",
+    }[cat_private]
     ack = state.checklist_acknowledged_at
     lines += [
         "",
         check,
+        cat_check,
         "",
         f"Acknowledged {_when(ack)}."
         if ack
@@ -537,10 +585,11 @@ def checklist_embed(private: bool | None, state: privacy.Campaign) -> dict:
 class ChecklistView(ui.View):
     """Acknowledge, for admins."""
 
-    def __init__(self, bot: Rankfile, private: bool | None) -> None:
+    def __init__(self, bot: Rankfile, private: bool | None, cat_private: bool | None) -> None:
         super().__init__(timeout=600)
         self.bot = bot
         self.private = private
+        self.cat_private = cat_private
 
     @discord.ui.button(label="Acknowledge", style=discord.ButtonStyle.success)
     async def acknowledge(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
@@ -550,11 +599,18 @@ class ChecklistView(ui.View):
                 "The committee channel must exist and be private before the checklist can be "
                 "acknowledged: fix it, then run `/setup checklist` again."
             )
+        if self.cat_private is False:
+            raise UserError(
+                "Everyone can see the CAT coordinators' channel: make it private before the "
+                "checklist can be acknowledged, then run `/setup checklist` again."
+            )
         state = await privacy.acknowledge_checklist(
             self.bot.db, interaction.guild_id, interaction.user.id, self.bot.clock.now()
         )
         self.stop()
-        await ui.update(interaction, embeds=[checklist_embed(True, state)], view=None)
+        await ui.update(
+            interaction, embeds=[checklist_embed(True, state, self.cat_private)], view=None
+        )
 
 
 class CloseCampaignView(ui.View):

@@ -215,6 +215,8 @@ class ReachedForm(ui.Modal):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         bot: Rankfile = interaction.client  # type: ignore[assignment]
+        guild_id = await cascade.guild_of(bot.db, self.cascade_id)
+        await permissions.ensure_member(interaction, guild_id, requires="cat")
         count = await cascade.report(
             bot.db, self.cascade_id, interaction.user.id, self.count.value, bot.clock.now()
         )
@@ -248,6 +250,9 @@ class ReachedButton(
         return cls(int(match["id"]))
 
     async def act(self, interaction: discord.Interaction) -> None:
+        bot: Rankfile = interaction.client  # type: ignore[assignment]
+        guild_id = await cascade.guild_of(bot.db, self.cascade_id)
+        await permissions.ensure_member(interaction, guild_id, requires="cat")
         await interaction.response.send_modal(ReachedForm(self.cascade_id))
 
 

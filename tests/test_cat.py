@@ -129,8 +129,11 @@ async def test_log_conversations_validates_and_canonicalises_concerns(db):
     await cat.sign_up(db, GUILD, 1, T0, **FORM)
     logged = await cat.log_conversations(db, GUILD, 1, T0, count=3, unit="700", concern="WAGES")
     assert (logged.count, logged.concern, logged.week_total) == (3, "wages", 3)
-    free = await cat.log_conversations(db, GUILD, 1, T0, count=1, unit="600", concern="parking")
-    assert free.concern == "parking" and free.week_total == 4
+    # Free text is refused (it could name a coworker): nothing written, the list's only.
+    with pytest.raises(UserError, match="from this server's list only"):
+        await cat.log_conversations(db, GUILD, 1, T0, count=1, unit="600", concern="parking")
+    other = await cat.log_conversations(db, GUILD, 1, T0, count=1, unit="600", concern=" Other ")
+    assert other.concern == "other" and other.week_total == 4
     with pytest.raises(UserError, match="25 members on record"):
         await cat.log_conversations(db, GUILD, 1, T0, count=26, unit="700")
     with pytest.raises(UserError, match="between 1 and"):

@@ -12,6 +12,8 @@ kinds `bot.wiring` registers at start-up.
 - `structure`: a unit's shifts, member counts and own target; a volunteer's list size
 - `scope`: which units each coordinator sees
 - `weekly`: the weekly digest, and `timing`: the CAT's week and the digest's timer
+- `exports`: coordinators' views recorded for the transparency log, the logs' CSV export
+- `departures`: what a volunteer or coordinator who left the server or lost the role loses
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from bot.cat.conversations import (
     logs,
     remove_concern,
 )
+from bot.cat.exports import logs_count, logs_csv, record_view
 from bot.cat.reports import (
     DISTRIBUTION_DAYS,
     PULSE_DAYS,
@@ -59,7 +62,14 @@ from bot.cat.reports import (
     unit_report,
     unit_tree,
 )
-from bot.cat.scope import check_scope, coordinators, scope_of, set_scope
+from bot.cat.scope import (
+    check_scope,
+    coordinator_scope,
+    coordinators,
+    registered,
+    scope_of,
+    set_scope,
+)
 from bot.cat.signups import (
     STATUSES,
     SignUp,
@@ -121,6 +131,7 @@ __all__ = [
     "add_concern",
     "approve",
     "check_scope",
+    "coordinator_scope",
     "commitment_list",
     "concern_list",
     "conversations_logged",
@@ -136,9 +147,13 @@ __all__ = [
     "level_labels",
     "list_size_warnings",
     "log_conversations",
+    "logs_count",
+    "logs_csv",
     "logs",
     "ratio_text",
     "record_training",
+    "record_view",
+    "registered",
     "remove",
     "remove_commitment",
     "remove_concern",

@@ -1,14 +1,18 @@
 """One-on-one conversations as CAT volunteers log them, the concerns offered, the logs read back.
 
 A log is a count per unit (and shift) with how it went on the server's scale, how the
-volunteer talked, and up to three concerns heard: never a coworker's name.
+volunteer talked, and up to three concerns heard: never a coworker's name. Concerns come
+from the server's list only (free text could name a coworker); coordinators add to it.
+A volunteer logs at most `DAILY_LOGS` times in 24 hours and `BURST_LOGS` in `BURST_WINDOW`
+(a flood is refused, with when to try again). These limits are this module's own rule until
+the core's per-member limits (bot/core/limits.py) land.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.cat import _forms, commitments, signups, structure, timing
 from bot.core import audit, render, units
@@ -19,7 +23,10 @@ CONCERN_MAX = 60
 COUNT_MAX = 500
 METHODS = ("in person", "phone", "text", "video")
 MAX_CONCERNS = 3
-DEFAULT_CONCERNS = ("wages", "AI", "health", "hours", "safety", "pension", "residuals")
+DEFAULT_CONCERNS = ("wages", "AI", "health", "hours", "safety", "pension", "residuals", "other")
+DAILY_LOGS = 50
+BURST_LOGS = 10
+BURST_WINDOW = timedelta(minutes=10)
 
 INSERT_CONVERSATION = (
     "INSERT INTO cat_conversation "
@@ -35,6 +42,10 @@ ADD_CONCERN = (
     "INSERT INTO cat_concern (guild_id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
 )
 REMOVE_CONCERN = "DELETE FROM cat_concern WHERE guild_id = ? AND name = ?"
+LOGS_SINCE = (
+    "SELECT count(*) AS n, min(logged_at) AS first FROM cat_conversation "
+    "WHERE volunteer_id = ? AND logged_at >= ?"
+)
 MY_WEEK = (
     "SELECT coalesce(sum(count), 0) FROM cat_conversation WHERE volunteer_id = ? AND logged_at >= ?"
 )
@@ -113,14 +124,39 @@ async def remove_concern(
 
 
 async def _canonical_concern(db: Database, guild_id: int, text: str | None) -> str | None:
-    """The list's spelling of a concern typed in any case, or the free text, trimmed."""
+    """The list's spelling of a concern typed in any case; UserError when it is not listed
+    (the text is never kept nor repeated: it could name a coworker)."""
     if text is None or not text.strip():
         return None
-    typed = _forms.clean(text, "concern", CONCERN_MAX)
+    typed = " ".join(text.split()).lower()
     for known in await concern_list(db, guild_id):
-        if known.lower() == typed.lower():
+        if known.lower() == typed:
             return known
-    return typed
+    raise UserError(
+        "Concerns come from this server's list only (so no log can name a coworker): pick "
+        "one the menu offers, or `other`. A coordinator adds concerns with "
+        "`/catteam concerns add`."
+    )
+
+
+async def _check_limits(db: Database, volunteer_id: int, now: datetime) -> None:
+    """Refuse a flood: DAILY_LOGS a day, BURST_LOGS within BURST_WINDOW."""
+    day = await db.fetchone(LOGS_SINCE, (volunteer_id, to_db(now - timedelta(days=1))))
+    if day["n"] >= DAILY_LOGS:
+        again = from_db(day["first"]) + timedelta(days=1)  # type: ignore[operator]
+        raise UserError(
+            f"You've logged {DAILY_LOGS} times in the last 24 hours, the most a day: log again "
+            f"after <t:{int(again.timestamp())}:t>. Several conversations fit in one log "
+            "(`conversations:`)."
+        )
+    burst = await db.fetchone(LOGS_SINCE, (volunteer_id, to_db(now - BURST_WINDOW)))
+    if burst["n"] >= BURST_LOGS:
+        again = from_db(burst["first"]) + BURST_WINDOW  # type: ignore[operator]
+        raise UserError(
+            f"That's {BURST_LOGS} logs in a few minutes: wait until "
+            f"<t:{int(again.timestamp())}:t>, or put several conversations in one log "
+            "(`conversations:`)."
+        )
 
 
 async def log_conversations(
@@ -166,6 +202,7 @@ async def log_conversations(
                 "Your CAT sign-up is waiting for a coordinator's approval: you can log "
                 "conversations once you're approved."
             )
+        await _check_limits(db, volunteer.id, now)
         labels = await commitments.level_labels(db, guild_id)
         assessed = 0 if level is None else level
         if assessed not in labels:

@@ -1,7 +1,9 @@
 """Coordinator scopes: which units a CAT coordinator sees (with their sub-units).
 
-A coordinator with no unit named sees every unit. Registering the first coordinator starts
-the weekly digest, which goes to each of them for their own units.
+A coordinator registered with no unit named sees every unit; one holding the role but never
+registered with `/setup coordinator` sees none (fail closed: `coordinator_scope` tells them to
+ask an admin). Registering the first coordinator starts the weekly digest, which goes to each
+of them for their own units.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ ADD_SCOPE = (
     "ON CONFLICT DO NOTHING"
 )
 COORDINATORS = "SELECT DISTINCT user_id FROM cat_coordinator WHERE guild_id = ? ORDER BY user_id"
+REGISTERED = "SELECT 1 FROM cat_coordinator WHERE guild_id = ? AND user_id = ? LIMIT 1"
+NO_SCOPE = (
+    "You have the CAT coordinator role but no units yet, so you see no unit's data: ask an "
+    "admin to register you with `/setup coordinator` (naming your units, or none for all)."
+)
 
 
 async def set_scope(
@@ -58,6 +65,18 @@ async def scope_of(db: Database, guild_id: int, user_id: int) -> set[int] | None
     for unit_id in named:
         seen |= reports.subtree_ids(all_units, unit_id)
     return seen
+
+
+async def registered(db: Database, guild_id: int, user_id: int) -> bool:
+    """Whether an admin registered this coordinator with `/setup coordinator`."""
+    return await db.fetchval(REGISTERED, (guild_id, user_id)) is not None
+
+
+async def coordinator_scope(db: Database, guild_id: int, user_id: int) -> set[int] | None:
+    """`scope_of` for a registered coordinator; UserError for one never registered."""
+    if not await registered(db, guild_id, user_id):
+        raise UserError(NO_SCOPE)
+    return await scope_of(db, guild_id, user_id)
 
 
 def check_scope(scope: set[int] | None, unit: units.Unit) -> None:

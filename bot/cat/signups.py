@@ -293,7 +293,7 @@ async def report_role_failure(
                 render.message(
                     embeds=[render.embed("CAT role not given", text, colour=render.Colour.WARNING)]
                 ),
-                [delivery.Target.channel(channel_id)],
+                [delivery.Target.channel(channel_id, private=True)],
                 now,
                 subject=subject,
             )
@@ -453,12 +453,12 @@ async def export_csv(
             writer.writerow(
                 [
                     str(v.user_id),
-                    _csv_safe(v.display_name),
+                    csv_safe(v.display_name),
                     v.unit_code,
-                    _csv_safe(v.shift_name or ""),
-                    _csv_safe(v.department),
-                    _csv_safe(v.availability),
-                    _csv_safe(v.contact),
+                    csv_safe(v.shift_name or ""),
+                    csv_safe(v.department),
+                    csv_safe(v.availability),
+                    csv_safe(v.contact),
                     v.status,
                     v.role_state,
                     to_db(v.joined_at),
@@ -472,7 +472,8 @@ async def export_csv(
     return buffer.getvalue().encode("utf-8"), len(rows)
 
 
-def _csv_safe(text: str) -> str:
+def csv_safe(text: str) -> str:
+    """A cell as text: one starting with = + - @ (a formula in spreadsheets) is quoted."""
     # A cell starting with = + - @ runs as a formula in spreadsheets: quote it as text.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.cat import reports, structure, timing
 from bot.cat import scope as scopes
-from bot.core import delivery, render, timers, units
+from bot.core import audit, delivery, render, timers, units
 from bot.core.db import Database, to_db
 
 log = logging.getLogger("rankfile.cat")
@@ -137,7 +137,11 @@ def digest_message(d: Digest, *, scoped: bool, late: bool = False) -> dict[str, 
 
 async def fire_digest(db: Database, timer: timers.Timer, now: datetime) -> None:
     """Send each registered coordinator their scope's digest by DM; with none registered,
-    post the whole server's in the coordinators' channel. Then schedule next week's."""
+    post the whole server's in the coordinators' channel. Then schedule next week's.
+
+    Each DM goes only if its coordinator still holds the coordinator role when it is sent,
+    and the channel's copy only if @everyone cannot read the channel (the delivery worker
+    checks both); each one queued is recorded in the transparency log."""
     guild_id = timer.guild_id
     people = await scopes.coordinators(db, guild_id)
     sent = 0
@@ -149,10 +153,11 @@ async def fire_digest(db: Database, timer: timers.Timer, now: datetime) -> None:
             guild_id,
             timing.DIGEST_KIND,
             digest_message(content, scoped=units_seen is not None, late=timer.late),
-            [delivery.Target.dm(user_id)],
+            [delivery.Target.dm(user_id, requires="coordinator")],
             now,
             subject=f"timer:{timer.id}",
         )
+        await audit.record(db, guild_id, user_id, "cat.digest_view", "cat digest", "DM", now)
         sent += 1
     if not people:
         channel = await db.fetchval(COORDINATORS_CHANNEL, (guild_id,))
@@ -163,9 +168,12 @@ async def fire_digest(db: Database, timer: timers.Timer, now: datetime) -> None:
                 guild_id,
                 timing.DIGEST_KIND,
                 digest_message(content, scoped=False, late=timer.late),
-                [delivery.Target.channel(channel)],
+                [delivery.Target.channel(channel, private=True)],
                 now,
                 subject=f"timer:{timer.id}",
+            )
+            await audit.record(
+                db, guild_id, None, "cat.digest_view", "cat digest", "coordinators' channel", now
             )
             sent += 1
     log.info("cat digest for guild %s: %s sent", guild_id, sent)

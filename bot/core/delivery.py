@@ -26,9 +26,16 @@ INSERT_DELIVERY = (
     "INSERT INTO delivery (broadcast_id, action, target_kind, target_id, edit_message_id, "
     "due_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
+# A target that must still hold something when sent (Target.requires), written apart so
+# plain targets keep the statement every schema since the first accepts.
+INSERT_DELIVERY_REQUIRING = (
+    "INSERT INTO delivery (broadcast_id, action, target_kind, target_id, edit_message_id, "
+    "due_at, updated_at, requires) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
 DUE = (
     "SELECT d.id, d.broadcast_id, d.action, d.target_kind, d.target_id, d.edit_message_id, "
-    "d.attempts, b.payload, b.guild_id FROM delivery d JOIN broadcast b ON b.id = d.broadcast_id "
+    "d.attempts, b.payload, b.guild_id, d.requires FROM delivery d "
+    "JOIN broadcast b ON b.id = d.broadcast_id "
     "WHERE d.state = 'pending' AND d.due_at <= ? ORDER BY d.due_at, d.id LIMIT ?"
 )
 NEXT_DUE = "SELECT min(due_at) FROM delivery WHERE state = 'pending'"
@@ -95,7 +102,9 @@ FAILED_TOTAL = "SELECT count(*) FROM delivery WHERE state = 'failed'"
 # Why a delivery was skipped, in words an organizer reads in /announce status.
 REASON_TEXT = {
     "dms_closed": "the member's DMs are closed",
-    "member_left": "the member is no longer reachable",
+    "member_left": "the member has left the server (or is no longer reachable)",
+    "lost_role": "the member no longer holds the role this needs",
+    "channel_public": "everyone can read the channel, so members' data is not posted there",
     "channel_gone": "the channel no longer exists",
     "missing_access": "the bot may not post there",
     "message_gone": "the message to edit was deleted",
@@ -104,6 +113,10 @@ REASON_TEXT = {
     "timed out": "Discord did not answer in time",
 }
 STATES = ("pending", "sent", "skipped", "failed", "cancelled")
+# What a target must still hold when it is sent (checked by the delivery worker): for a DM,
+# the /setup role the content is for (being in the server is always checked); for a channel,
+# that @everyone cannot read it.
+REQUIREMENTS = ("cat", "coordinator", "private")
 
 
 @dataclass(frozen=True)
@@ -113,16 +126,27 @@ class Target:
     kind: str
     id: int
     edit_message_id: int | None = None
+    requires: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.requires is not None and self.requires not in REQUIREMENTS:
+            raise ValueError(f"unknown requirement {self.requires!r}")
 
     @staticmethod
-    def channel(channel_id: int) -> Target:
-        """A post in a server channel."""
-        return Target("channel", int(channel_id))
+    def channel(channel_id: int, *, private: bool = False) -> Target:
+        """A post in a server channel; `private`: only if @everyone cannot read it (members'
+        data), else skipped as `channel_public`."""
+        return Target("channel", int(channel_id), None, "private" if private else None)
 
     @staticmethod
-    def dm(user_id: int) -> Target:
-        """A direct message to a member (only members who asked for it: DESIGN.md)."""
-        return Target("dm", int(user_id))
+    def dm(user_id: int, *, requires: str | None = None) -> Target:
+        """A direct message to a member (only members who asked for it: DESIGN.md).
+
+        It is sent only while they are still in the server and, with `requires` ("cat",
+        "coordinator"), still hold that /setup role; else skipped (`member_left`,
+        `lost_role`) and their subscriptions and registrations dropped (bot.core.departures).
+        """
+        return Target("dm", int(user_id), None, requires)
 
     @staticmethod
     def edit(channel_id: int, message_id: int) -> Target:
@@ -143,6 +167,7 @@ class Delivery:
     attempts: int
     payload: dict[str, Any]
     guild_id: int = 0
+    requires: str | None = None
 
 
 @dataclass(frozen=True)
@@ -210,7 +235,12 @@ async def enqueue(
             )
             for t in targets
         ]
-        await db.executemany(INSERT_DELIVERY, rows)
+        plain = [row for row, t in zip(rows, targets, strict=True) if t.requires is None]
+        requiring = [(*row, t.requires) for row, t in zip(rows, targets, strict=True) if t.requires]
+        if plain:
+            await db.executemany(INSERT_DELIVERY, plain)
+        if requiring:
+            await db.executemany(INSERT_DELIVERY_REQUIRING, requiring)
         db.notify("delivery")
     return broadcast_id
 
@@ -229,6 +259,7 @@ async def due(db: Database, now: datetime, limit: int = 100) -> list[Delivery]:
             r["attempts"],
             json.loads(r["payload"]),
             r["guild_id"],
+            r["requires"],
         )
         for r in rows
     ]

@@ -197,8 +197,9 @@ PERSONAL_DATA: tuple[Use | NotPersonal, ...] = (
     ),
     NotPersonal(
         "delivery",
-        ("action", "target_kind", "state", "reason", "edit_message_id"),
-        "states, why a send failed (Discord's error), and the channel post being edited",
+        ("action", "target_kind", "state", "reason", "edit_message_id", "requires"),
+        "states, why a send failed (Discord's error), the channel post being edited, and "
+        "the role a DM needs when sent",
     ),
     NotPersonal(
         "timer",

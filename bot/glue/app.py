@@ -19,13 +19,14 @@ from discord.ext import commands
 
 import cogs
 from bot import wiring
-from bot.core import backups, dm_limits
+from bot.core import backups, departures, dm_limits, guild_settings
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.db import Database
 from bot.glue import ui
 from bot.glue.delivery_worker import RATE_PER_SECOND, DeliveryWorker
 from bot.glue.invalid_requests import InvalidRequests
+from bot.glue.membership import Membership
 from bot.glue.scheduler import Scheduler
 from bot.ops.status import Heartbeat
 
@@ -46,6 +47,13 @@ def new_dm_budget(settings: Settings) -> int:
     """RANKFILE_NEW_DM_BUDGET: new DM channels a day (Discord restricts bots that open many)."""
     raw = settings.extra.get("RANKFILE_NEW_DM_BUDGET", "").strip()
     return int(raw) if raw.isdigit() else dm_limits.DEFAULT_BUDGET
+
+
+def members_intent(settings: Settings) -> bool:
+    """RANKFILE_MEMBERS_INTENT=1: ask for the privileged Server Members intent, to hear members
+    leave (and roles change) at once. Without it a departure is found at the next DM or button
+    press, by a member fetch: nothing is sent either way."""
+    return settings.extra.get("RANKFILE_MEMBERS_INTENT", "").strip().lower() in ("1", "true", "yes")
 
 
 class Tree(app_commands.CommandTree):
@@ -82,9 +90,12 @@ class Rankfile(commands.Bot):
         # A text-only bot: discord.py's warnings that voice needs PyNaCl and davey are noise.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
-        # The least the features need: guild and channel events, no privileged intents.
+        # The least the features need: guild and channel events; the privileged Server Members
+        # intent only when the admin turns it on (members_intent), never member chunking.
         intents = discord.Intents.none()
         intents.guilds = True
+        intents.members = members_intent(settings)
+        options.setdefault("chunk_guilds_at_startup", False)
         invalid_requests = InvalidRequests(on_unauthorized=self._unauthorized)
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -110,6 +121,7 @@ class Rankfile(commands.Bot):
         self.db = Database(settings.db_path, key=settings.database_key)
         self.scheduler = Scheduler(self.db, self.clock)
         self.delivery: DeliveryWorker | None = None
+        self.members = Membership(self, self.db, self.clock)
         self.started_at = self.clock.now()
         self.heartbeat = Heartbeat(self.db)
         self._ops_task: asyncio.Task | None = None
@@ -133,6 +145,7 @@ class Rankfile(commands.Bot):
             rate_per_second=self.delivery_rate,
             new_dm_budget=new_dm_budget(self.settings),
             invalid_requests=self.invalid_requests,
+            membership=self.members,
         )
         self.delivery.start()
         if self.sync_commands:
@@ -178,6 +191,24 @@ class Rankfile(commands.Bot):
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         # Discord drops an interaction not answered within 3 s: defer any slow handler's.
         await ui.acknowledge_in_time(interaction)
+
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        # Heard only with the Server Members intent: drop what they had at once.
+        self.members.remember(payload.guild_id, payload.user.id, None)
+        await departures.member_left(self.db, payload.guild_id, payload.user.id, self.clock.now())
+
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        # Heard only with the Server Members intent (for members already seen): a role taken.
+        self.members.remember(after.guild.id, after.id, frozenset(r.id for r in after.roles))
+        lost = {r.id for r in before.roles} - {r.id for r in after.roles}
+        if not lost:
+            return
+        settings = await guild_settings.get(self.db, after.guild.id)
+        for requirement, setting in departures.ROLE_SETTING.items():
+            if getattr(settings, setting) in lost:
+                await departures.lost_role(
+                    self.db, after.guild.id, after.id, requirement, self.clock.now()
+                )
 
     def _unauthorized(self) -> None:
         # Discord answered 401: the token was reset or revoked; every request would fail.

@@ -10,6 +10,11 @@ are waited out by discord.py and, if they outlast its retries, postponed: never 
 
 End states: `sent` (with the message id), `skipped` with the reason (DMs closed, member or
 channel gone, no access), `failed` after MAX_ATTEMPTS tries of 5xx answers and timeouts.
+
+Nothing reaches someone no longer entitled to it: before each DM the recipient must still be
+a member of the server and, for privileged content, hold its role (bot.glue.membership;
+skipped as `member_left` or `lost_role`, and the departure hooks drop what they had); a post
+marked private is skipped as `channel_public` when @everyone can read the channel.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from bot.core import delivery, dm_limits, guild_settings, preferences, render
 from bot.core.clock import Clock
 from bot.core.db import Database
 from bot.glue.invalid_requests import InvalidRequests
+from bot.glue.membership import Membership
 
 if TYPE_CHECKING:
     from discord.ext import commands
@@ -96,6 +102,7 @@ class DeliveryWorker:
         send_timeout: float = SEND_TIMEOUT,
         new_dm_budget: int = dm_limits.DEFAULT_BUDGET,
         invalid_requests: InvalidRequests | None = None,
+        membership: Membership | None = None,
     ) -> None:
         self.bot = bot
         self.db = db
@@ -105,6 +112,7 @@ class DeliveryWorker:
         self.pacer = Pacer(rate_per_second)
         self.new_dm_budget = new_dm_budget
         self.invalid_requests = invalid_requests or InvalidRequests()
+        self.membership = membership or Membership(bot, db, clock)
         self._wake = asyncio.Event()
         self._fill_lock = asyncio.Lock()
         self._inflight: dict[int, asyncio.Task[None]] = {}
@@ -233,10 +241,47 @@ class DeliveryWorker:
         await self.invalid_requests.wait_until_allowed()
         await self.pacer.wait()
 
+    async def _still_entitled(self, item: delivery.Delivery) -> str | None:
+        """Why this target may no longer have the message (None: it may)."""
+        if item.target_kind == "channel":
+            if item.requires == "private" and self._readable_by_everyone(item.target_id):
+                log.warning("delivery %s not posted: @everyone can read its channel", item.id)
+                return "channel_public"
+            return None
+        if not item.guild_id:
+            return None
+        if not self.membership.cached(item.guild_id, item.target_id):
+            await self._pace()
+        return await self.membership.check(item.guild_id, item.target_id, item.requires)
+
+    def _readable_by_everyone(self, channel_id: int) -> bool:
+        channel = self.bot.get_channel(channel_id)
+        if not isinstance(channel, discord.abc.GuildChannel):
+            return False  # not seen: the send itself says whether it exists
+        return channel.permissions_for(channel.guild.default_role).view_channel
+
     async def _deliver(self, item: delivery.Delivery) -> None:
         now = self.clock.now
         cached = False
         channel_id = 0
+        try:
+            reason = await self._still_entitled(item)
+        except (discord.DiscordServerError, TimeoutError, aiohttp.ClientError, OSError) as exc:
+            await self._retry(item, _short_reason(exc))
+            return
+        except discord.RateLimited as exc:
+            await self._postpone(item, exc.retry_after)
+            return
+        except discord.HTTPException as exc:
+            if exc.status == 429:
+                await self._postpone(item, None)
+            else:
+                # Discord would not say whether they are a member: send nothing to them.
+                await delivery.mark_skipped(self.db, item.id, "missing_access", now())
+            return
+        if reason is not None:
+            await delivery.mark_skipped(self.db, item.id, reason, now())
+            return
         if item.target_kind == "dm" and await dm_limits.closed_recently(
             self.db, item.target_id, now()
         ):

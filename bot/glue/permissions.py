@@ -3,7 +3,9 @@
 Discord's `default_member_permissions` hides privileged top-level commands from members, but a
 server can change what Discord hides, so every organizer, coordinator and admin command also
 carries `requires(...)`, which checks the member's roles when the command runs. Buttons and
-modals meant for organizers call `ensure(...)` themselves.
+modals meant for organizers call `ensure(...)` themselves. Buttons that can be pressed in a
+DM (reminders, cascades, town halls) call `ensure_member(...)` with the server they belong
+to: someone who left it, or lost the role the content is for, gets nothing more.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 from discord import app_commands
 
-from bot.core import guild_settings
+from bot.core import departures, guild_settings
+from bot.core.errors import UserError
 
 if TYPE_CHECKING:
     from bot.glue.app import Rankfile
@@ -111,6 +114,43 @@ async def ensure(interaction: discord.Interaction, needed: Access) -> None:
         settings = await guild_settings.get(bot.db, interaction.guild_id)
         role_id = getattr(settings, ROLE_SETTING[needed])
     raise AccessDenied(needed, role_id)
+
+
+# What a DM button's content may require, as `departures.verdict` names it.
+_REQUIREMENT_LABEL = {"cat": "CAT volunteers", "coordinator": "CAT coordinators"}
+
+
+async def ensure_member(
+    interaction: discord.Interaction, guild_id: int, requires: str | None = None
+) -> None:
+    """Refuse (UserError) unless the presser is still a member of `guild_id` and, with
+    `requires` ("cat", "coordinator"), holds that /setup role.
+
+    For buttons and forms that may be pressed in a DM, where Discord says nothing of the
+    server: a member fetch (cached briefly, bot.glue.membership). Inside that server the
+    interaction's own member is used. Someone no longer entitled has their subscriptions,
+    reminders and registrations dropped (bot.core.departures).
+    """
+    bot: Rankfile = interaction.client  # type: ignore[assignment]
+    user = interaction.user
+    if interaction.guild_id == guild_id and isinstance(user, discord.Member):
+        role_ids = frozenset(r.id for r in user.roles)
+        bot.members.remember(guild_id, user.id, role_ids)
+        settings = await guild_settings.get(bot.db, guild_id)
+        reason = departures.verdict(settings, role_ids, requires)
+        if reason is not None:
+            await departures.departed(bot.db, guild_id, user.id, reason, requires, bot.clock.now())
+    else:
+        reason = await bot.members.check(guild_id, user.id, requires)
+    if reason == departures.MEMBER_LEFT:
+        raise UserError(
+            "This belongs to a server you're no longer a member of, so nothing was done."
+        )
+    if reason == departures.LOST_ROLE:
+        who = _REQUIREMENT_LABEL.get(requires or "", "members with a role")
+        raise UserError(
+            f"This is for {who}, and you no longer hold that role, so nothing was done."
+        )
 
 
 def requires(needed: Access) -> Callable[[T], T]:

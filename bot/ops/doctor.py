@@ -44,7 +44,20 @@ CHANNEL_SETTINGS = (
     ("announcements_channel_id", "announcements"),
     ("updates_channel_id", "updates"),
     ("committee_channel_id", "committee"),
+    ("cat_channel_id", "CAT coordinators'"),
 )
+# Channels that hold members' data: @everyone must not see them.
+PRIVATE_CHANNELS = (
+    ("committee_channel_id", "committee", "members' questions", "the organizer role"),
+    (
+        "cat_channel_id",
+        "CAT coordinators'",
+        "volunteers' names and sign-up problems",
+        "the coordinator role",
+    ),
+)
+# Settings not in guild_settings.SETUP_OPTION (optional ones) and the option that sets them.
+OPTIONAL_OPTION = {"cat_channel_id": "/setup cat channel:"}
 # Application flags: (enabled, enabled while under 100 servers) per privileged intent, and
 # the toggle in the Developer Portal (Bot > Privileged Gateway Intents).
 PRIVILEGED_INTENTS = {
@@ -236,7 +249,8 @@ def server_checks(server: Server) -> list[Check]:
                 failed(
                     name,
                     f"the {label} channel chosen in /setup no longer exists",
-                    f"an admin picks another: `{guild_settings.SETUP_OPTION[setting]}`",
+                    "an admin picks another: "
+                    f"`{guild_settings.SETUP_OPTION.get(setting) or OPTIONAL_OPTION[setting]}`",
                     where,
                 )
             )
@@ -307,23 +321,26 @@ def server_checks(server: Server) -> list[Check]:
             )
         )
 
-    if s.committee_channel_id is not None and int(s.committee_channel_id) in channels:
-        committee = channels[int(s.committee_channel_id)]
-        everyone = base_permissions(server.id, 0, roles, (), -1)  # @everyone alone
-        seen = channel_permissions(everyone, committee, server.id, (), None) & VIEW_CHANNEL
-        shown = f"#{committee.get('name')}"
+    everyone = base_permissions(server.id, 0, roles, (), -1)  # @everyone alone
+    for setting, label, holds, who in PRIVATE_CHANNELS:
+        channel_id = getattr(s, setting)
+        if channel_id is None or int(channel_id) not in channels:
+            continue
+        private = channels[int(channel_id)]
+        seen = channel_permissions(everyone, private, server.id, (), None) & VIEW_CHANNEL
+        shown = f"#{private.get('name')}"
         if seen:
             checks.append(
                 failed(
-                    "committee privacy",
-                    f"everyone can see {shown}, which holds members' questions",
+                    f"{label} privacy",
+                    f"everyone can see {shown}, which holds {holds}",
                     f"in Discord: {shown} > Edit Channel > Permissions > @everyone: turn off "
-                    f"View Channel; allow it for the organizer role and {bot_role_name}",
+                    f"View Channel; allow it for {who} and {bot_role_name}",
                     where,
                 )
             )
         else:
-            checks.append(passed("committee privacy", f"{shown} is hidden from @everyone", where))
+            checks.append(passed(f"{label} privacy", f"{shown} is hidden from @everyone", where))
     return checks
 
 

@@ -12,7 +12,9 @@ from bot.core.db import Database, from_db, to_db
 TRANSPARENCY: dict[str, str] = {
     "cat.export": "CAT roster exported",
     "cat.logs_export": "conversation logs exported",
-    "cat.view": "a volunteer's record looked at by a coordinator",
+    "cat.view": "the CAT roster looked at by a coordinator",
+    "cat.logs_view": "conversation logs read by a coordinator",
+    "cat.digest_view": "the CAT weekly digest read by a coordinator",
     "cat.approve": "CAT sign-ups approved",
     "cat.remove": "volunteers removed from the CAT",
     "townhall.export": "town hall questions exported (with the names of those who gave them)",

@@ -65,6 +65,12 @@ MARK_REMINDED = (
     "AND reminded_at IS NULL"
 )
 ALL_ASKED = "SELECT * FROM cascade_volunteer WHERE cascade_id = ?"
+GUILD_OF = "SELECT guild_id FROM cascade WHERE id = ?"
+# A volunteer who left the server or lost the CAT role gets no reminder (the 24-hour one).
+NO_REMINDER = (
+    "UPDATE cascade_volunteer SET reminded_at = ? WHERE user_id = ? AND confirmed_at IS NULL "
+    "AND reminded_at IS NULL AND cascade_id IN (SELECT id FROM cascade WHERE guild_id = ?)"
+)
 # Each volunteer's latest answer up to a moment: the figures as they stood then.
 AS_OF = """
 SELECT r.user_id, r.reached FROM cascade_report r
@@ -195,7 +201,7 @@ async def start(
             guild_id,
             "cascade",
             dm_message(cascade_id, update, points),
-            [delivery.Target.dm(r["user_id"]) for r in rows],
+            [delivery.Target.dm(r["user_id"], requires="cat") for r in rows],
             now,
             author_id=actor_id,
             subject=f"cascade {cascade_id}",
@@ -218,6 +224,20 @@ async def get(db: Database, guild_id: int, cascade_id: int) -> Cascade:
     if row is None:
         raise NotFound(f"There is no cascade #{cascade_id} here.")
     return _cascade(row)
+
+
+async def guild_of(db: Database, cascade_id: int) -> int:
+    """The server a cascade belongs to (its DM button carries only the cascade's number)."""
+    guild_id = await db.fetchval(GUILD_OF, (cascade_id,))
+    if guild_id is None:
+        raise NotFound(f"There is no cascade #{cascade_id}.")
+    return int(guild_id)
+
+
+async def volunteer_gone(db: Database, guild_id: int, user_id: int, now: datetime) -> None:
+    """They left the server or lost the CAT role: no cascade reminder (bot.wiring registers
+    it; the DMs themselves need the role when sent)."""
+    await db.execute(NO_REMINDER, (to_db(now), user_id, guild_id))
 
 
 async def report(db: Database, cascade_id: int, user_id: int, text: str, now: datetime) -> int:
@@ -261,7 +281,7 @@ async def fire_reminder(db: Database, timer: timers.Timer, now: datetime) -> Non
         timer.guild_id,
         "cascade.remind",
         dm_message(cascade.id, update, cascade.talking_points, reminder=True),
-        [delivery.Target.dm(u) for u in users],
+        [delivery.Target.dm(u, requires="cat") for u in users],
         now,
         subject=f"cascade {cascade.id}",
     )

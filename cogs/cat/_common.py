@@ -11,6 +11,7 @@ from discord import app_commands
 
 from bot import cat
 from bot.core import guild_settings, render, units
+from bot.core.errors import UserError
 from bot.glue.app import Rankfile
 from bot.glue.permissions import is_admin
 from bot.glue.ui import reply
@@ -32,10 +33,44 @@ async def unit_choices(
 
 
 async def my_scope(bot: Rankfile, interaction: discord.Interaction) -> set[int] | None:
-    """The units this coordinator sees (None: all; admins always see all)."""
+    """The units this coordinator sees (None: all; admins always see all). A coordinator
+    never registered with `/setup coordinator` sees none: a UserError says to ask an admin."""
     if is_admin(interaction):
         return None
-    return await cat.scope_of(bot.db, interaction.guild_id, interaction.user.id)
+    return await cat.coordinator_scope(bot.db, interaction.guild_id, interaction.user.id)
+
+
+def ensure_can_post(interaction: discord.Interaction, channel: discord.abc.GuildChannel) -> None:
+    """Refuse unless both the member running the command and the bot may post in `channel`:
+    a coordinator never posts, through the bot, where they could not post themselves."""
+    guild = interaction.guild
+    member = interaction.user
+    if guild is None or not isinstance(member, discord.Member):
+        raise UserError("Post from inside your union's server.")
+    mine = channel.permissions_for(member)
+    if not (mine.view_channel and mine.send_messages):
+        raise UserError(
+            f"You can't post in {channel.mention} yourself, so the bot won't post there for "
+            "you: pick a channel you can post in, or ask an admin."
+        )
+    bots = channel.permissions_for(guild.me)
+    if not (bots.view_channel and bots.send_messages and bots.embed_links):
+        raise UserError(
+            f"The bot can't post in {channel.mention} (it needs View Channel, Send Messages "
+            "and Embed Links there): an admin can allow it, or pick another channel."
+        )
+
+
+def coordinators_channel(bot: Rankfile, settings: guild_settings.GuildSettings) -> int | None:
+    """The coordinators' channel when it is set and @everyone cannot read it, else None:
+    members' data (names, sign-up problems) is never posted where everyone reads it."""
+    channel = bot.get_channel(settings.cat_channel_id or 0)
+    if not isinstance(channel, discord.abc.GuildChannel):
+        return None
+    if channel.permissions_for(channel.guild.default_role).view_channel:
+        log.warning("the CAT coordinators' channel of guild %s is public", channel.guild.id)
+        return None
+    return channel.id
 
 
 async def coverage_reply(
@@ -90,7 +125,7 @@ async def grant_role(
         guild_id,
         member.id,
         bot.clock.now(),
-        channel_id=settings.cat_channel_id,
+        channel_id=coordinators_channel(bot, settings),
         why=why,
     )
     return why

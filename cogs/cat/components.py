@@ -3,7 +3,8 @@ form, the role), logging another conversation, exporting the roster, paging thro
 
 The "Join the CAT" and "I commit" buttons have fixed custom_ids and are registered as
 persistent views at load (cogs/cat/__init__.py), so posts made before a restart keep
-working. The other views belong to one member's ephemeral answer and time out.
+working. The other views belong to one member's ephemeral answer and time out. Each roster
+page shown and each export is recorded for the transparency log.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bot.glue import ui
 from bot.glue.app import Rankfile
 from bot.glue.permissions import Access, ensure
 from bot.glue.ui import Modal, View, reply, update
-from cogs.cat._common import grant_role
+from cogs.cat._common import coordinators_channel, grant_role
 from cogs.cat.embeds import clean, commitment_embed, roster_line, volunteer_embed
 
 JOIN_ID = "rankfile:cat:join"
@@ -290,6 +291,36 @@ class ExportConfirm(View):
         await update(interaction, "Export cancelled: nothing left the bot.", view=None)
 
 
+class LogsExportConfirm(View):
+    """Confirm before the conversation logs leave the bot as a file."""
+
+    def __init__(self, bot: Rankfile, owner_id: int, scope: set[int] | None) -> None:
+        super().__init__(owner_id=owner_id, timeout=300)
+        self.bot = bot
+        self.scope = scope
+
+    @discord.ui.button(label="Export the logs", style=discord.ButtonStyle.danger)
+    async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await ensure(interaction, Access.COORDINATOR)
+        now = self.bot.clock.now()
+        data, count = await cat.logs_csv(
+            self.bot.db, interaction.guild_id, interaction.user.id, now, scope=self.scope
+        )
+        await update(interaction, "Exported: the file is below.", view=None)
+        await reply(
+            interaction,
+            f"The CAT conversation logs: {count} log(s). They name the volunteers who logged: "
+            "keep the file among the coordinators. This export is recorded in the audit log "
+            "and in `/privacy log`, and the file says so on its first line.",
+            files=[(f"cat-logs-{now:%Y-%m-%d}.csv", data)],
+            ephemeral=True,
+        )
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await update(interaction, "Export cancelled: nothing left the bot.", view=None)
+
+
 class RosterPager(View):
     """Previous/next over the roster, for the coordinator who asked (ephemeral)."""
 
@@ -391,9 +422,15 @@ async def submit_form(bot: Rankfile, interaction: discord.Interaction, **form: A
     if v.status == "active":
         problem = await grant_role(bot, guild_id, interaction.user, settings)
         if problem:
+            told = (
+                "Your coordinators have been told."
+                if coordinators_channel(bot, settings)
+                else "Tell a coordinator: their channel is not set, or everyone can read it, "
+                "so the bot did not post it there."
+            )
             notes.append(
                 "⚠ Your sign-up is saved, but the bot could not give you the CAT role: "
-                f"{problem} Your coordinators have been told."
+                f"{problem} {told}"
             )
     if not result.joined:
         title, text = "CAT details updated", "Thanks: your details are up to date."
@@ -489,6 +526,15 @@ async def roster_page(
         scope=scope,
     )
     pages = max(1, -(-total // PAGE_SIZE))
+    await cat.record_view(
+        db,
+        guild_id,
+        owner_id,
+        "roster",
+        f"unit={unit_id or 'all'} status={status or 'all'} page={offset // PAGE_SIZE + 1} "
+        f"rows={len(rows)}",
+        bot.clock.now(),
+    )
     body = "\n".join(roster_line(v) for v in rows) or "No volunteers match."
     page = embed(
         "CAT roster",

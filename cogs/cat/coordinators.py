@@ -23,7 +23,14 @@ from bot.glue.app import Rankfile
 from bot.glue.permissions import HIDDEN_BEHIND, Access, requires
 from bot.glue.ui import reply
 from cogs.cat import components
-from cogs.cat._common import coverage_reply, grant_role, my_scope, take_role, unit_choices
+from cogs.cat._common import (
+    coverage_reply,
+    ensure_can_post,
+    grant_role,
+    my_scope,
+    take_role,
+    unit_choices,
+)
 from cogs.cat.embeds import clean, commitment_embed, logs_embed, scale_embed
 
 STATUS_CHOICES = [app_commands.Choice(name=s, value=s) for s in cat.STATUSES]
@@ -176,6 +183,7 @@ class CatTeam(commands.Cog):
     async def post_signup(
         self, interaction: discord.Interaction, channel: discord.TextChannel
     ) -> None:
+        ensure_can_post(interaction, channel)
         now = self.now()
         payload = render.message(
             embeds=[commitment_embed()],
@@ -425,6 +433,14 @@ class CatTeam(commands.Cog):
                 await units.list_units(self.bot.db, interaction.guild_id), unit_id
             )
         entries = await cat.logs(self.bot.db, interaction.guild_id, scope=scope, limit=20)
+        await cat.record_view(
+            self.bot.db,
+            interaction.guild_id,
+            interaction.user.id,
+            "logs",
+            f"unit={unit_id or 'all'} rows={len(entries)}",
+            self.now(),
+        )
         names = {
             v.id: v.display_name
             for v in await cat.roster(self.bot.db, interaction.guild_id, limit=-1, scope=scope)
@@ -436,7 +452,32 @@ class CatTeam(commands.Cog):
             ephemeral=True,
         )
 
+    @team.command(
+        name="logs-export", description="The conversation logs as a CSV file (confirmed, audited)"
+    )
+    @app_commands.describe(unit="Only this unit")
+    @requires(Access.COORDINATOR)
+    async def logs_export(self, interaction: discord.Interaction, unit: str | None = None) -> None:
+        unit_id, scope = await self.scoped_unit(interaction, unit)
+        if unit_id is not None:
+            scope = cat.subtree_ids(
+                await units.list_units(self.bot.db, interaction.guild_id), unit_id
+            )
+        count = await cat.logs_count(self.bot.db, interaction.guild_id, scope=scope)
+        where = "every unit" if scope is None else "the units you coordinate"
+        if unit_id is not None:
+            where = "that unit"
+        await reply(
+            interaction,
+            f"Export the conversation logs of {where} ({count} log(s)) as a file? They name "
+            "the volunteers who logged; the export is recorded in the audit log and members "
+            "see it in `/privacy log`.",
+            view=components.LogsExportConfirm(self.bot, interaction.user.id, scope),
+            ephemeral=True,
+        )
+
     @team_logs.autocomplete("unit")
+    @logs_export.autocomplete("unit")
     async def _logs_units(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
@@ -447,5 +488,8 @@ class CatTeam(commands.Cog):
     async def digest_now(self, interaction: discord.Interaction) -> None:
         scope = await my_scope(self.bot, interaction)
         content = await cat.digest(self.bot.db, interaction.guild_id, self.now(), scope=scope)
+        await cat.record_view(
+            self.bot.db, interaction.guild_id, interaction.user.id, "digest", "preview", self.now()
+        )
         message = cat.digest_message(content, scoped=scope is not None)
         await reply(interaction, embeds=message["embeds"], ephemeral=True)

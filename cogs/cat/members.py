@@ -16,8 +16,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import cat
-from bot.core import guild_settings, render, units
-from bot.core.errors import UserError
+from bot.core import guild_settings, units
+from bot.core.errors import NotFound, UserError
+from bot.glue import roles
 from bot.glue.app import Rankfile
 from bot.glue.permissions import Access, access_levels
 from bot.glue.ui import reply
@@ -50,8 +51,23 @@ class CatMembers(commands.Cog):
     async def leave(self, interaction: discord.Interaction) -> None:
         if interaction.guild_id is None:
             raise UserError("Leave the CAT from inside your union's server.")
-        v = await cat.leave(self.bot.db, interaction.guild_id, interaction.user.id, self.now())
         settings = await guild_settings.get(self.bot.db, interaction.guild_id)
+        try:
+            v = await cat.leave(self.bot.db, interaction.guild_id, interaction.user.id, self.now())
+        except NotFound:
+            # No current record (deleted with /privacy delete, or left) but the role stayed:
+            # leaving still takes it.
+            if not roles.holds(interaction.user, settings.cat_role_id):
+                raise
+            problem = await take_role(self.bot, interaction.guild_id, interaction.user, settings)
+            text = "You're not on the CAT's roster here; the CAT role you still had is removed."
+            if problem:
+                text = (
+                    "You're not on the CAT's roster here, but the bot could not remove the "
+                    f"CAT role: {problem}"
+                )
+            await reply(interaction, text, ephemeral=True)
+            return
         problem = await take_role(self.bot, interaction.guild_id, interaction.user, settings)
         text = (
             "You've left the Contract Action Team. Thank you for what you did; you can "
@@ -84,9 +100,9 @@ class CatMembers(commands.Cog):
         level="How it went, 1 (strongest support) to 5 (strongest opposition), 0 not assessed",
         method="How you talked",
         shift="Their shift (when the unit has shifts)",
-        concern="The top concern you heard (pick one or type your own)",
-        concern2="A second concern heard",
-        concern3="A third concern heard",
+        concern="The top concern you heard (from the server's list; 'other' if none fits)",
+        concern2="A second concern heard (from the list)",
+        concern3="A third concern heard (from the list)",
         conversations="How many one-on-one conversations this covers (default 1)",
     )
     @app_commands.choices(method=METHOD_CHOICES)
@@ -172,12 +188,9 @@ class CatMembers(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         listed = await cat.concern_list(self.bot.db, interaction.guild_id or 0)
         needle = current.strip().lower()
+        # The server's list only: what was typed is never offered back (it could name someone).
         found = [c for c in listed if needle in c.lower()]
-        choices = [app_commands.Choice(name=c, value=c) for c in found[:24]]
-        if current.strip() and all(c.lower() != needle for c in listed):
-            typed = render.truncate(current.strip(), cat.CONCERN_MAX)
-            choices.insert(0, app_commands.Choice(name=typed, value=typed))
-        return choices[:25]
+        return [app_commands.Choice(name=c, value=c) for c in found[:25]]
 
     @cat_group.command(name="coverage", description="CAT coverage per unit and shift (aggregates)")
     async def public_coverage(self, interaction: discord.Interaction) -> None:
@@ -261,11 +274,12 @@ class CatMembers(commands.Cog):
             found = await units.get(db, guild_id, mine.unit_id)
         else:
             raise UserError("Name the unit: `/cat unit unit:700`.")
+        own_unit = mine is not None and mine.current and mine.unit_id == found.id
         if Access.ORGANIZER in levels:
             pass  # organizers and the committee see every unit's aggregates
-        elif Access.COORDINATOR in levels:
+        elif Access.COORDINATOR in levels and not own_unit:
             cat.check_scope(await my_scope(self.bot, interaction), found)
-        elif mine is None or not mine.current or mine.unit_id != found.id:
+        elif not own_unit:
             raise UserError(
                 "Unit totals are for that unit's CAT volunteers, its coordinators and the "
                 "organizers. Join with `/cat join` to see your unit's."

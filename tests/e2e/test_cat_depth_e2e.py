@@ -35,6 +35,8 @@ async def org(rig):
     await units.add(db, g, "IA", "IATSE West", None, T0)
     await units.add(db, g, "700", "Local 700 Editors", None, T0, parent_code="IA", member_count=40)
     await units.add(db, g, "600", "Local 600 Camera", None, T0, parent_code="IA", member_count=20)
+    # dave holds the coordinator role; an admin registered him (every unit).
+    await cat.set_scope(db, g, rig.demo.user("dave"), None, None, T0)
     r = await rig.command(
         "dave", "/catteam shift set unit: 700 name: days members: 30", **AS_COORDINATOR
     )
@@ -254,6 +256,7 @@ async def test_scoped_visibility_and_scoped_export(org):
     )
     await rig.command("alice", "/cat log unit: 700 level: 2 concern: wages")
     await rig.command("bob", "/cat log unit: 600 level: 3 concern: AI")
+    await rig.db.execute("DELETE FROM cat_coordinator")  # dave not yet registered
     bad = await rig.command("erin", "/setup coordinator member: dave units: 600, 999")
     assert "No bargaining unit `999`" in bad.text
     assert await rig.db.fetchval("SELECT count(*) FROM cat_coordinator") == 0
@@ -400,6 +403,7 @@ async def test_200_volunteers_logging_at_once_are_recorded_once_each(burst_rig):
 
 async def test_digest_goes_to_the_coordination_channel_when_no_coordinator_is_registered(org):
     rig = org
+    await rig.db.execute("DELETE FROM cat_coordinator")  # no coordinator registered
     await rig.command("erin", "/setup cat channel: committee")
     await join(rig, "alice")
     rig.clock.advance(days=5, hours=1)  # past Monday 09:00 in Los Angeles

@@ -120,6 +120,7 @@ async def test_delete_asks_first_then_leaves_only_anonymous_counts(rig):
 
 async def test_transparency_log_shows_a_roster_export_with_who_and_when(rig):
     await alice_everywhere(rig)
+    await rig.command("erin", "/setup coordinator member: dave")  # every unit
     export = await rig.command("dave", "/catteam export", **HIDDEN)
     assert export.ephemeral, export.text
     if not any(q.files for q in export.requests):  # the CAT asks to confirm first

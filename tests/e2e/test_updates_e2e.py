@@ -285,6 +285,8 @@ async def test_cascade_confirmations_24h_figures_and_one_reminder(rig):
             VOLUNTEER,
             (guild, rig.demo.user(name), unit.id, status, stamp, stamp, stamp),
         )
+    # Talking points go to holders of the CAT role: dave (a coordinator) volunteers too.
+    rig.fake.guilds[guild].members[rig.demo.user("dave")].roles.append(rig.demo.roles["cat"])
     r = await rig.command("carol", "/update post units: 700", **AS_ORGANIZER)
     await rig.submit("carol", {"Title": "Seven hundred", "Text": "Only 700."})
     await rig.click("carol", "Publish")

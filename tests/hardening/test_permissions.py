@@ -1,9 +1,12 @@
 """The permission matrix: every command that is not for all members, run as each demo member.
 
 alice is a plain member, bob is in the CAT, carol an organizer, dave a CAT coordinator,
-erin an admin (Manage Server). The command is forced past Discord's hiding
-(default_member_permissions), as a server that changed its command permissions would let
-it through, so the run-time check in bot.permissions is what is tested. A refusal is an
+erin an admin (Manage Server), frank a coordinator who lost the role (still registered with
+`/setup coordinator`: the role is what counts). Someone who left the server cannot run a
+command there; what they can still press, a button in a DM, is checked below. The command is
+forced past Discord's hiding (default_member_permissions), as a server that changed its
+command permissions would let it through, so the run-time check in bot.permissions is what
+is tested. A refusal is an
 ephemeral message naming what is needed and changes nothing in the database (every table
 compared before and after).
 """
@@ -37,6 +40,7 @@ LEVELS = {
     "carol": {Access.MEMBER, Access.ORGANIZER},
     "dave": {Access.MEMBER, Access.COORDINATOR},
     "erin": set(Access),
+    "frank": {Access.MEMBER},
 }
 # Bookkeeping that moves whether or not a command ran.
 VOLATILE = ("heartbeat",)
@@ -76,9 +80,24 @@ def _denied(result: Any) -> bool:
     return "This is for " in text and ("role" in text or "Manage Server" in text)
 
 
+def _demoted_coordinator(rig: Any) -> None:
+    """frank: registered as a coordinator, then the coordinator role was taken from him."""
+    try:
+        rig.fake.user_named("frank")
+        return
+    except KeyError:
+        pass
+    from bot import cat
+
+    frank = rig.fake.add_user("frank")
+    rig.fake.add_member(rig.fake.guilds[rig.demo.guild_id], frank, [])
+    rig.run(cat.set_scope(rig.bot.db, rig.demo.guild_id, frank.id, None, None, rig.clock.now()))
+
+
 @pytest.mark.parametrize("spec", PRIVILEGED, ids=[s.name.replace(" ", "-") for s in PRIVILEGED])
 def test_who_may_run_it(spec, shared_rig):
     rig = shared_rig
+    _demoted_coordinator(rig)
     rig.fake.open_modals.clear()
     values = benign_values(spec, rig.directory)
     problems = []
@@ -112,3 +131,35 @@ def test_who_may_run_it(spec, shared_rig):
 def test_the_matrix_covers_every_level():
     seen = {s.access for s in PRIVILEGED}
     assert {Access.ORGANIZER, Access.COORDINATOR, Access.ADMIN} <= seen
+
+
+async def test_a_dm_button_refuses_who_left_or_lost_the_role(rig):
+    """The cascade's "Reached some" (a CAT DM): refused to a volunteer who left the server
+    and to one whose CAT role was taken, with nothing recorded."""
+    from bot import cat
+    from bot.core import units
+    from tests.support import T0
+
+    g = rig.demo.guild_id
+    await units.add(rig.db, g, "700", "Local 700 Editors", None, T0)
+    form = {"name": "x", "unit": "700", "department": "d", "availability": "a", "contact": "c"}
+    for name in ("bob", "alice"):
+        await cat.sign_up(rig.db, g, rig.demo.user(name), T0, **form)
+        held = rig.fake.guilds[g].members[rig.demo.user(name)].roles
+        if rig.demo.roles["cat"] not in held:
+            held.append(rig.demo.roles["cat"])
+    hidden = {"ignore_default_permissions": True}
+    await rig.command("carol", "/update post units: 700", **hidden)
+    await rig.submit("carol", {"Title": "Wages", "Text": "We moved on wages."})
+    await rig.click("carol", "Publish")
+    await rig.command("carol", "/update cascade id: 1 talking_points: Pass it on.", **hidden)
+    await rig.click("carol", "Send the cascade")
+    await rig.settle()
+    rig.fake.remove_member(g, rig.demo.user("bob"))  # left the server
+    await rig.fake.take_role(g, rig.demo.user("alice"), rig.demo.roles["cat"])  # lost the role
+    rig.clock.advance(minutes=10)
+    left = await rig.click("bob", "Reached some")
+    assert left.modal is None and "no longer a member" in left.text
+    demoted = await rig.click("alice", "Reached some")
+    assert demoted.modal is None and "no longer hold that role" in demoted.text
+    assert await rig.db.fetchval("SELECT count(*) FROM cascade_report") == 0

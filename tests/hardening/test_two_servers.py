@@ -4,7 +4,8 @@ Server A is the demo server with every capability's demo content loaded and a fe
 made through commands (a question, a CAT sign-up, an announcement draft). Server B is set
 up with its own /setup. In B, erin (admin in both) runs every command the tree has, with
 A's ids and A's texts as option values, and types A's texts into every autocomplete: no
-text of A may appear in anything B is sent, and no row of A may change.
+text of A may appear in anything B is sent, and no row of A may change. A member who left
+B, and one who lost a role in B, keep everything of A.
 """
 
 from __future__ import annotations
@@ -204,3 +205,64 @@ def _inputs(modal: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         c for c in iter_components(modal.get("components") or []) if c.get("type") == TEXT_INPUT
     ]
+
+
+async def test_leaving_one_server_or_losing_a_role_there_keeps_the_other(rig):
+    """bob volunteers and dave coordinates in both servers. In B bob leaves and dave loses the
+    coordinator role: B's DMs to them are skipped and B drops their registrations; A's reach
+    them and A keeps everything."""
+    from bot import cat, privacy, subscriptions
+    from bot.core import delivery, guild_settings, render, units
+    from tests.support import T0
+
+    fake, db, a = rig.fake, rig.db, rig.demo.guild_id
+    b = fake.add_guild("Local 700")
+    cat_b, coord_b = fake.add_role(b, "cat"), fake.add_role(b, "cat-coordinator")
+    bob, dave = rig.demo.user("bob"), rig.demo.user("dave")
+    fake.add_member(b, fake.users[bob], [cat_b.id])
+    fake.add_member(b, fake.users[dave], [coord_b.id])
+    await guild_settings.update(
+        db, b.id, None, T0, cat_role_id=cat_b.id, coordinator_role_id=coord_b.id
+    )
+    await privacy.acknowledge_checklist(db, b.id, None, T0)
+    form = {"name": "Bob", "unit": "700", "department": "d", "availability": "a", "contact": "c"}
+    for g in (a, b.id):
+        await units.add(db, g, "700", "Local 700 Editors", None, T0)
+        await cat.sign_up(db, g, bob, T0, **form)
+        await cat.set_role_state(db, g, bob, "granted")
+        await subscriptions.subscribe(db, g, bob, "all", T0)
+        await cat.set_scope(db, g, dave, None, None, T0)
+    fake.remove_member(b.id, bob)
+    await fake.take_role(b.id, dave, coord_b.id)
+    rig.clock.advance(minutes=10)
+    for g in (a, b.id):
+        async with db.transaction():
+            await delivery.enqueue(
+                db,
+                g,
+                "test.dm",
+                render.message("Hello"),
+                [
+                    delivery.Target.dm(bob, requires="cat"),
+                    delivery.Target.dm(dave, requires="coordinator"),
+                ],
+                rig.clock.now(),
+            )
+    await rig.settle()
+    rows = await db.fetchall(
+        "SELECT b.guild_id, d.target_id, d.state, d.reason FROM delivery d "
+        "JOIN broadcast b ON b.id = d.broadcast_id WHERE b.kind = 'test.dm'"
+    )
+    got = {(r["guild_id"], r["target_id"]): (r["state"], r["reason"]) for r in rows}
+    assert got == {
+        (a, bob): ("sent", None),
+        (a, dave): ("sent", None),
+        (b.id, bob): ("skipped", "member_left"),
+        (b.id, dave): ("skipped", "lost_role"),
+    }
+    assert (await cat.get_volunteer(db, b.id, bob)).status == "left"
+    assert (await cat.get_volunteer(db, a, bob)).status == "active"
+    assert await subscriptions.list_for(db, b.id, bob) == []
+    assert len(await subscriptions.list_for(db, a, bob)) == 1
+    assert await cat.coordinators(db, b.id) == []
+    assert await cat.coordinators(db, a) == [dave]

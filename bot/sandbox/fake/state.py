@@ -2,9 +2,9 @@
 
 Tests and the sandbox build the world with these (``add_user``, ``add_guild``,
 ``add_channel``, ``add_role``, ``add_member``) and change it under the bot
-(``remove_member``, ``member_leaves``, ``delete_channel``, ``set_dms_open``). Permissions
-are computed as Discord does: @everyone, then roles, administrator, channel overwrites
-(@everyone, roles, member), threads following their parent.
+(``remove_member``, ``member_leaves``, ``take_role``, ``delete_channel``, ``set_dms_open``).
+Permissions are computed as Discord does: @everyone, then roles, administrator, channel
+overwrites (@everyone, roles, member), threads following their parent.
 """
 
 from __future__ import annotations
@@ -164,6 +164,18 @@ class State:
         user = self.users[user_id].to_dict()
         await self._gw_guild_event(
             INTENT_GUILD_MEMBERS, "GUILD_MEMBER_REMOVE", {"guild_id": str(guild_id), "user": user}
+        )
+
+    async def take_role(self, guild_id: int, user_id: int, role_id: int) -> None:
+        """Someone takes a role from a member (not the bot): the member route answers without it
+        from now on, and the bot hears GUILD_MEMBER_UPDATE when it has the members intent."""
+        member = self.guilds[guild_id].members[user_id]
+        if role_id in member.roles:
+            member.roles.remove(role_id)
+        await self._gw_guild_event(
+            INTENT_GUILD_MEMBERS,
+            "GUILD_MEMBER_UPDATE",
+            {"guild_id": str(guild_id), **self.member_dict(guild_id, user_id)},
         )
 
     def set_dms_open(self, user_id: int, is_open: bool) -> None:
