@@ -3,22 +3,17 @@ members read them in `/privacy log` (bot.privacy.transparency lists the actions)
 
 - `record_view`: a roster page, the conversation logs or the digest looked at
 - `logs_csv`: the conversation logs of a coordinator's units as CSV (confirmed in the cog,
-  like the roster's export), its first line saying the export is recorded
-
-The cells go through the roster export's escaping (`signups.csv_safe`); when the core's one
-CSV writer lands (bot/core/csv_export.py), both exports move to it.
+  like the roster's export), through the one CSV writer (bot/core/csv_export.py)
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import datetime
 
-from bot.cat import commitments, signups
-from bot.core import audit
-from bot.core.db import Database, to_db
+from bot.cat import commitments
+from bot.core import audit, csv_export
+from bot.core.db import Database
 
 # What each view is recorded as (bot.privacy.transparency names them for members).
 VIEWS = {"roster": "cat.view", "logs": "cat.logs_view", "digest": "cat.digest_view"}
@@ -72,38 +67,25 @@ async def logs_csv(
     db: Database, guild_id: int, actor_id: int, now: datetime, *, scope: set[int] | None = None
 ) -> tuple[bytes, int]:
     """The conversation logs of `scope`'s units (None: all) as CSV bytes and the row count;
-    the export is audited (`cat.logs_export`, without its content) and its first line says so."""
+    the export is audited (`cat.logs_export`, without its content)."""
     params = {"guild_id": guild_id, "scope": _scope_param(scope)}
     async with db.transaction():
         rows = await db.fetchall(LOGS_FOR_EXPORT, params)
         scale = await commitments.scale(db, guild_id)
         detail = f"scope={'all' if scope is None else len(scope)} rows={len(rows)}"
-        entry = await audit.record(
-            db, guild_id, actor_id, "cat.logs_export", "cat logs", detail, now
-        )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
+        await audit.record(db, guild_id, actor_id, "cat.logs_export", "cat logs", detail, now)
+    table = [
         [
-            f"# CAT conversation logs exported {to_db(now)} by user {actor_id}; this export is "
-            f"recorded in the audit log (entry {entry}). Keep it among the coordinators."
+            r["logged_at"],
+            r["unit_code"],
+            r["shift_name"] or "",
+            r["count"],
+            r["level"] or 0,
+            scale.label(r["level"] or 0) if (r["level"] or 0) in (0, *scale.labels) else "",
+            r["method"] or "",
+            r["concerns"] or "",
+            r["display_name"] or "(deleted)",
         ]
-    )
-    writer.writerow(LOG_COLUMNS)
-    safe = signups.csv_safe
-    for r in rows:
-        level = r["level"] or 0
-        writer.writerow(
-            [
-                r["logged_at"],
-                safe(r["unit_code"]),
-                safe(r["shift_name"] or ""),
-                r["count"],
-                level,
-                safe(scale.label(level) if level in (0, *scale.labels) else ""),
-                safe(r["method"] or ""),
-                safe(r["concerns"] or ""),
-                safe(r["display_name"] or "(deleted)"),
-            ]
-        )
-    return buffer.getvalue().encode("utf-8"), len(rows)
+        for r in rows
+    ]
+    return csv_export.to_csv(LOG_COLUMNS, table), len(rows)

@@ -7,8 +7,6 @@ only coordinators see it, and nothing here logs it or puts it in an error.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 from dataclasses import dataclass
@@ -17,7 +15,7 @@ from typing import Any
 
 from bot import privacy
 from bot.cat import _forms, timing
-from bot.core import audit, delivery, render, units
+from bot.core import audit, csv_export, delivery, render, units
 from bot.core.db import Database, from_db, to_db
 from bot.core.errors import Conflict, NotFound, UserError
 
@@ -407,7 +405,7 @@ CSV_COLUMNS = (
     "unit",
     "shift",
     "department_or_craft",
-    "shift_or_availability",
+    "availability",
     "preferred_contact",
     "status",
     "role",
@@ -430,35 +428,27 @@ async def export_csv(
     status: str | None = None,
     scope: set[int] | None = None,
 ) -> tuple[bytes, int]:
-    """The roster as CSV bytes and its row count; the export is audited (without its content),
-    and the file's first line says so, with the audit entry's number."""
+    """The roster as CSV bytes (one column per fact, every cell safe for spreadsheets) and its
+    row count; the export is audited (without its content)."""
     async with db.transaction():
         rows = await roster(db, guild_id, unit_id=unit_id, status=status, limit=-1, scope=scope)
         filters = (
             f"unit={unit_id or 'all'} status={status or 'all'} "
             f"scope={'all' if scope is None else len(scope)} rows={len(rows)}"
         )
-        entry = await audit.record(db, guild_id, actor_id, "cat.export", "cat roster", filters, now)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(
-            [
-                f"# CAT roster exported {to_db(now)} by user {actor_id}; this export is recorded "
-                f"in the audit log (entry {entry}). Personal data: keep it among the coordinators."
-            ]
-        )
-        writer.writerow(CSV_COLUMNS)
+        await audit.record(db, guild_id, actor_id, "cat.export", "cat roster", filters, now)
+        table = []
         for v in rows:
             logged = await conversations_logged(db, v.id)
-            writer.writerow(
+            table.append(
                 [
                     str(v.user_id),
-                    csv_safe(v.display_name),
+                    v.display_name,
                     v.unit_code,
-                    csv_safe(v.shift_name or ""),
-                    csv_safe(v.department),
-                    csv_safe(v.availability),
-                    csv_safe(v.contact),
+                    v.shift_name or "",
+                    v.department,
+                    v.availability,
+                    v.contact,
                     v.status,
                     v.role_state,
                     to_db(v.joined_at),
@@ -469,13 +459,9 @@ async def export_csv(
                     logged,
                 ]
             )
-    return buffer.getvalue().encode("utf-8"), len(rows)
-
-
-def csv_safe(text: str) -> str:
-    """A cell as text: one starting with = + - @ (a formula in spreadsheets) is quoted."""
-    # A cell starting with = + - @ runs as a formula in spreadsheets: quote it as text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    # Where the file came from is said in its name and the reply (a first line of provenance
+    # breaks spreadsheet import); the audit entry records who exported it.
+    return csv_export.to_csv(CSV_COLUMNS, table), len(rows)
 
 
 async def conversations_logged(db: Database, volunteer_id: int) -> int:

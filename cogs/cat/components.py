@@ -279,10 +279,12 @@ class ExportConfirm(View):
         await update(interaction, "Exported: the file is below.", view=None)
         await reply(
             interaction,
-            f"The CAT roster: {count} volunteer(s). It is personal data about union activity: "
-            "keep it among the coordinators. This export is recorded in the audit log, and the "
-            "file says so on its first line.",
-            files=[(f"cat-roster-{now:%Y-%m-%d}.csv", data)],
+            f"The CAT roster: {render.count(count, 'volunteer', 'volunteers')}. It is personal "
+            "data about union activity: keep it among the coordinators. This export, by you, "
+            "is recorded in the audit log and in `/privacy log`.",
+            files=[
+                (f"cat-roster-{now:%Y-%m-%d-%H%M}-exported-by-{interaction.user.name}.csv", data)
+            ],
             ephemeral=True,
         )
 
@@ -309,10 +311,10 @@ class LogsExportConfirm(View):
         await update(interaction, "Exported: the file is below.", view=None)
         await reply(
             interaction,
-            f"The CAT conversation logs: {count} log(s). They name the volunteers who logged: "
-            "keep the file among the coordinators. This export is recorded in the audit log "
-            "and in `/privacy log`, and the file says so on its first line.",
-            files=[(f"cat-logs-{now:%Y-%m-%d}.csv", data)],
+            f"The CAT conversation logs: {render.count(count, 'log', 'logs')}. They name the "
+            "volunteers who logged: keep the file among the coordinators. This export, by you, "
+            "is recorded in the audit log and in `/privacy log`.",
+            files=[(f"cat-logs-{now:%Y-%m-%d-%H%M}-exported-by-{interaction.user.name}.csv", data)],
             ephemeral=True,
         )
 

@@ -222,11 +222,12 @@ async def test_export_is_a_csv_for_coordinators_and_audited(cat_rig):
     assert not any(q.files for q in asked.requests)  # nothing leaves before the confirmation
     assert not await rig.db.fetchall("SELECT * FROM audit_log WHERE action = 'cat.export'")
     r = await rig.click("dave", "Export the roster")
-    [(filename, data)] = next(q for q in r.requests if q.files).files
-    assert filename.startswith("cat-roster-2024-07-10")
-    note, body = data.decode().split("\r\n", 1)
-    assert "recorded in the audit log" in note
-    rows = list(csv.DictReader(io.StringIO(body)))
+    sent = next(q for q in r.requests if q.files)
+    [(filename, data)] = sent.files
+    # Where it came from is in the file's name and the reply, not in a line that breaks import.
+    assert filename.startswith("cat-roster-2024-07-10") and "exported-by-dave" in filename
+    assert "recorded in the audit log" in sent.json["content"]
+    rows = list(csv.DictReader(io.StringIO(data.decode())))
     assert [row["name"] for row in rows] == ["Alice Ng", "Bob Diaz"]
     assert rows[0]["unit"] == "700" and rows[0]["preferred_contact"] == "Discord DM"
     [entry] = await rig.db.fetchall("SELECT * FROM audit_log WHERE action = 'cat.export'")
