@@ -9,6 +9,7 @@ in a server that asked for it, public answers carry the plain text beside their 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import re
@@ -36,7 +37,8 @@ ANSWER_BUDGET = 0.5
 # longer before the watchdog defers it (then the member gets an "Open the form" button).
 FORM_BUDGET = 2.0
 _ANSWER_LOCK = "rankfile.answer_lock"
-_TRIED = "rankfile.answer_tried"  # a first answer was sent (even if Discord refused it)
+_TRIED = "rankfile.answer_tried"
+_ANSWERED = "rankfile.answered"  # a first answer was sent (even if Discord refused it)
 _PUBLIC_IF = "public_if"
 _OPENS_FORM = "opens_form"
 
@@ -75,6 +77,19 @@ async def _posts_plain_text(interaction: discord.Interaction) -> bool:
     if db is None or interaction.guild_id is None:
         return False
     return bool((await guild_settings.get(db, interaction.guild_id)).plain_text_posts)
+
+
+def _answered(interaction: discord.Interaction) -> asyncio.Event:
+    event = interaction.extras.get(_ANSWERED)
+    if event is None:
+        event = interaction.extras[_ANSWERED] = asyncio.Event()
+    return event
+
+
+def _mark_answered(interaction: discord.Interaction) -> None:
+    """A first answer was sent (even if Discord refuses it): the watchdog stands down."""
+    interaction.extras[_TRIED] = True
+    _answered(interaction).set()
 
 
 def _answer_lock(interaction: discord.Interaction) -> asyncio.Lock:
@@ -156,7 +171,11 @@ async def acknowledge_in_time(
     Autocomplete cannot be deferred (its answers must simply be fast)."""
     if interaction.type is discord.InteractionType.autocomplete:
         return
-    await asyncio.sleep(max(budget, FORM_BUDGET) if _may_open_form(interaction) else budget)
+    wait = max(budget, FORM_BUDGET) if _may_open_form(interaction) else budget
+    # Ends at once when the handler answers (nothing left running for the interaction).
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(_answered(interaction).wait(), wait)
+        return
     async with _answer_lock(interaction):
         if interaction.response.is_done() or interaction.extras.get(_TRIED):
             return
@@ -177,7 +196,7 @@ async def open_form(interaction: discord.Interaction, modal: discord.ui.Modal) -
     already deferred (a slow moment), the member gets a button that opens it instead."""
     async with _answer_lock(interaction):
         if not interaction.response.is_done():
-            interaction.extras[_TRIED] = True
+            _mark_answered(interaction)
             await interaction.response.send_modal(modal)
             return
     await interaction.followup.send(
@@ -193,7 +212,7 @@ async def defer(interaction: discord.Interaction, *, ephemeral: bool = True) -> 
     async with _answer_lock(interaction):
         if interaction.response.is_done():
             return
-        interaction.extras[_TRIED] = True
+        _mark_answered(interaction)
         if interaction.type is discord.InteractionType.component:
             await interaction.response.defer()
         else:
@@ -238,7 +257,7 @@ async def reply(
 async def _send(interaction: discord.Interaction, kwargs: dict[str, Any]) -> None:
     async with _answer_lock(interaction):
         if not interaction.response.is_done():
-            interaction.extras[_TRIED] = True
+            _mark_answered(interaction)
             await interaction.response.send_message(**kwargs)
             return
     await interaction.followup.send(**kwargs)
@@ -272,7 +291,7 @@ async def update(
     }
     async with _answer_lock(interaction):
         if not interaction.response.is_done():
-            interaction.extras[_TRIED] = True
+            _mark_answered(interaction)
             await interaction.response.edit_message(**kwargs)
             return
     await interaction.edit_original_response(**kwargs)
