@@ -317,14 +317,15 @@ class Announce(commands.Cog):
             # Refuse a bad time now, before the organizer types the whole message.
             timeparse.parse_local_time(when, settings.timezone, self.bot.clock.now())
         await _check_channel(interaction, channel_id)
-        await interaction.response.send_modal(
+        await ui.open_form(
+            interaction,
             AnnounceModal(
                 self.bot,
                 channel_id=channel_id,
                 role_id=role.id if role else None,
                 when=when,
                 dm_subscribers=dm_subscribers,
-            )
+            ),
         )
 
     @announce.command(name="list", description="Scheduled and recent announcements, with counts")

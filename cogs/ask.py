@@ -94,7 +94,7 @@ class AskButton(
             for f in shown.fields:
                 if f.name == questions.ASKED_FIELD and f.value:
                     prefill = f.value
-        await interaction.response.send_modal(AskModal(self.anonymous, prefill))
+        await ui.open_form(interaction, AskModal(self.anonymous, prefill))
 
 
 class AnswerModal(ui.Modal, title="Answer the question"):
@@ -178,7 +178,7 @@ class AnswerButton(
         if q.state != "open":
             await ui.update(interaction, embeds=[questions.committee_embed(q)], view=None)
             return
-        await interaction.response.send_modal(AnswerModal(q, as_faq=self.kind == "faq"))
+        await ui.open_form(interaction, AnswerModal(q, as_faq=self.kind == "faq"))
 
 
 class DismissButton(

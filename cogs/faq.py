@@ -291,7 +291,7 @@ class GapNewButton(
         await ensure(interaction, Access.ORGANIZER)
         bot = _bot(interaction)
         gap = await faq.gap(bot.db, interaction.guild_id or 0, self.miss_id, bot.clock.now())
-        await interaction.response.send_modal(GapEntryModal(gap))
+        await ui.open_form(interaction, GapEntryModal(gap))
 
 
 def gaps_embed(gaps: list[faq.Gap]) -> dict:
@@ -412,7 +412,7 @@ class Faq(commands.Cog):
     @faqs.command(name="add", description="Add an FAQ entry")
     @requires(Access.ORGANIZER)
     async def add(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_modal(EntryModal())
+        await ui.open_form(interaction, EntryModal())
 
     @faqs.command(name="edit", description="Edit an FAQ entry")
     @app_commands.describe(entry="The entry to edit (pick as you type)")
@@ -420,7 +420,7 @@ class Faq(commands.Cog):
     @requires(Access.ORGANIZER)
     async def edit(self, interaction: discord.Interaction, entry: str) -> None:
         found = await faq.find_entry(self.bot.db, interaction.guild_id or 0, entry)
-        await interaction.response.send_modal(EntryModal(found))
+        await ui.open_form(interaction, EntryModal(found))
 
     @faqs.command(name="remove", description="Remove an FAQ entry")
     @app_commands.describe(entry="The entry to remove (pick as you type)")

@@ -253,7 +253,7 @@ class ReachedButton(
         bot: Rankfile = interaction.client  # type: ignore[assignment]
         guild_id = await cascade.guild_of(bot.db, self.cascade_id)
         await permissions.ensure_member(interaction, guild_id, requires="cat")
-        await interaction.response.send_modal(ReachedForm(self.cascade_id))
+        await ui.open_form(interaction, ReachedForm(self.cascade_id))
 
 
 class NoNewsButton(
@@ -293,7 +293,7 @@ class NoNewsButton(
             prefill=tracker.no_news_text(unit, standing.last_heard, zone),
             kind="no_news",
         )
-        await interaction.response.send_modal(form)
+        await ui.open_form(interaction, form)
 
 
 class CascadeView(ui.View):
@@ -367,14 +367,15 @@ class Updates(commands.Cog):
         # Check the options before the form, so nothing typed is lost to a wrong topic.
         found_topics = await updates.resolve_topics(self.bot.db, interaction.guild_id, topics)
         found_units = await updates.resolve_units(self.bot.db, interaction.guild_id, units)
-        await interaction.response.send_modal(
+        await ui.open_form(
+            interaction,
             UpdateForm(
                 self,
                 interaction.user.id,
                 topics=found_topics,
                 unit_list=found_units,
                 public=public,
-            )
+            ),
         )
 
     @update.command(name="edit", description="Correct a published update (marked edited)")
@@ -387,9 +388,7 @@ class Updates(commands.Cog):
                 f"Update #{id} was retracted: a retracted update can't be edited. "
                 "Post a new update instead."
             )
-        await interaction.response.send_modal(
-            UpdateForm(self, interaction.user.id, editing=current)
-        )
+        await ui.open_form(interaction, UpdateForm(self, interaction.user.id, editing=current))
 
     @update.command(name="retract", description="Retract an update: its posts show a retraction")
     @app_commands.describe(

@@ -179,6 +179,8 @@ async def acknowledge_in_time(
     async with _answer_lock(interaction):
         if interaction.response.is_done() or interaction.extras.get(_TRIED):
             return
+        if interaction.client.is_closed():
+            return
         try:
             if interaction.type is discord.InteractionType.application_command:
                 public = _answers_publicly(interaction)

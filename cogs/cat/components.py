@@ -243,7 +243,7 @@ class LogAnotherView(View):
             await cat.concern_list(db, guild_id),
             interaction.id,
         )
-        await interaction.response.send_modal(form)
+        await ui.open_form(interaction, form)
 
 
 class ExportConfirm(View):

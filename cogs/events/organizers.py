@@ -170,7 +170,8 @@ class EventsOrganizers(commands.Cog):
         async def preview(interaction: discord.Interaction, draft: events.Draft) -> None:
             await self.preview(interaction, dataclasses.replace(draft, public=public))
 
-        await interaction.response.send_modal(
+        await ui.open_form(
+            interaction,
             DetailsModal(
                 preview,
                 kind.value,
@@ -182,7 +183,7 @@ class EventsOrganizers(commands.Cog):
                 role_ids=role_ids,
                 repeat=repeat.value if repeat else None,
                 thread=thread,
-            )
+            ),
         )
 
     async def preview(self, interaction: discord.Interaction, draft: events.Draft) -> None:

@@ -122,7 +122,7 @@ class AskButton(
         bot: Rankfile = interaction.client  # type: ignore[assignment]
         event = await events.get_any(bot.db, self.event_id)
         if self.action == "ask":
-            await interaction.response.send_modal(AskModal(event))
+            await ui.open_form(interaction, AskModal(event))
             return
         listing, view = await _member_list(bot, event)
         await ui.reply(interaction, embeds=[listing], view=view, ephemeral=True)
