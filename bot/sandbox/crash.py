@@ -478,8 +478,10 @@ async def reminders(
             )
             event = await events.create(db, gid, None, draft, now)
             await timers.cancel_subject(db, events.TIMER_KIND, event.id)
+            # Asked a day apart, in the past: the members' own rate limits never refuse the set-up.
+            asked_at = now - timedelta(days=count - n)
             for user_id in asked:
-                await events.toggle_reminders(db, event.id, user_id, now)
+                await events.toggle_reminders(db, event.id, user_id, asked_at)
             due = now + timedelta(seconds=rng.uniform(0, window))
             useful = due + timedelta(hours=1)
             if n % 5 == 4:
